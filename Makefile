@@ -1,0 +1,26 @@
+# The two commands of the README:
+#   make book   build the Jupyter Book, executing every notebook against the Earthdata sandbox
+#   make test   run every check: lint, unit tests, sandbox tests, notebooks (nbval), book checks
+# Both set up .venv from requirements/lock.txt first (scripts/bootstrap.sh).
+
+.PHONY: book test setup lint format clean
+
+setup:
+	bash scripts/bootstrap.sh
+
+book: setup
+	bash scripts/build_book.sh
+
+test: setup
+	bash scripts/test.sh
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: setup
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+clean:
+	rm -rf _build .pytest_cache
