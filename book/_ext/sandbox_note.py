@@ -63,10 +63,11 @@ def make_note(docname: str) -> nodes.admonition:
     para += _doc_link(docname, SANDBOX_DOC, "Earthdata sandbox")
     para += nodes.Text(
         " instead of by NASA. Counts, sizes and URLs differ from the live services. The code is"
-        " the same: to run it against real NASA data, follow "
+        " the same: to run it against real NASA data, on a us-west-2 JupyterHub with an Earthdata"
+        " Login account, follow "
     )
-    para += _doc_link(docname, SETUP_DOC, "Set up")
-    para += nodes.Text(" (a us-west-2 JupyterHub and an Earthdata Login account).")
+    para += _doc_link(docname, SETUP_DOC, "the setup guide")
+    para += nodes.Text(".")
     note += para
     return note
 
