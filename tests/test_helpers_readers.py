@@ -1,0 +1,358 @@
+"""helpers.readers: ICESat-2 beams into xarray, time, strong beams, and every error path."""
+
+from __future__ import annotations
+
+import io
+
+import fsspec
+import h5py
+import numpy as np
+import pytest
+from helpers_data import (
+    ATL03_START_DELTA_TIME,
+    FLOAT32_MAX,
+    make_atl03,
+    make_atl07,
+    segment_of_each_photon,
+)
+
+from helpers.errors import (
+    BeamNotFoundError,
+    GroupNotFoundError,
+    HelpersError,
+    NotHDF5Error,
+    SpacecraftOrientationError,
+    VariableNotFoundError,
+)
+from helpers.readers import (
+    ATL03_VARIABLES,
+    ATLAS_SDP_GPS_EPOCH,
+    delta_time_to_datetime,
+    gps_utc_offset,
+    open_hdf5,
+    photon_segment_index,
+    read_atl03_beam,
+    read_atl07_beam,
+    strong_beams,
+)
+from helpers.s3 import HDF5_OPEN_KWARGS
+
+
+@pytest.fixture(scope="module")
+def atl03(tmp_path_factory) -> object:
+    return make_atl03(tmp_path_factory.mktemp("atl03") / "ATL03_synthetic.h5")
+
+
+@pytest.fixture(scope="module")
+def atl07(tmp_path_factory) -> object:
+    return make_atl07(tmp_path_factory.mktemp("atl07") / "ATL07_synthetic.h5")
+
+
+# ---------------------------------------------------------------------------------------------
+# Time
+
+
+def test_gps_utc_offset_steps_at_leap_seconds() -> None:
+    # 1981-07-01T00:00:00 UTC is 542 days after the GPS epoch (46828800 s): GPS 46828801.
+    assert gps_utc_offset([46828800.0, 46828801.0]).tolist() == [0, 1]
+    assert gps_utc_offset(ATLAS_SDP_GPS_EPOCH) == 18
+    assert gps_utc_offset(2_000_000_000.0) == 18  # 2043: no leap second announced
+
+
+def test_delta_time_to_datetime_known_granule_times() -> None:
+    times = delta_time_to_datetime([24842637.696, 46419293.64266939, 0.0])
+    assert times.dtype == np.dtype("datetime64[ns]")
+    assert str(times[0]) == "2018-10-15T12:43:57.696000000"  # ATL03 target, from CMR
+    assert str(times[1]).startswith("2019-06-22T06:14:53.642")  # ATL07 tutorial granule
+    assert str(times[2]) == "2018-01-01T00:00:00.000000000"  # the ATLAS epoch
+
+
+def test_delta_time_to_datetime_handles_leap_seconds_not_a_fixed_offset() -> None:
+    # A day before the 2016-12-31 leap second GPS-UTC was 17 s, not 18 s.
+    one_year = 365 * 86400
+    times = delta_time_to_datetime([-one_year - 2 - 86400, -one_year])
+    assert str(times[0]) == "2016-12-30T23:59:59.000000000"
+    assert str(times[1]) == "2017-01-01T00:00:00.000000000"
+
+
+def test_delta_time_to_datetime_nan_is_nat_and_shape_is_kept() -> None:
+    times = delta_time_to_datetime(np.array([[0.0, np.nan]]))
+    assert times.shape == (1, 2)
+    assert np.isnat(times[0, 1]) and not np.isnat(times[0, 0])
+
+
+def test_delta_time_to_datetime_uses_the_given_epoch() -> None:
+    shifted = delta_time_to_datetime([0.0], atlas_sdp_gps_epoch=ATLAS_SDP_GPS_EPOCH + 60.0)
+    assert str(shifted[0]) == "2018-01-01T00:01:00.000000000"
+
+
+# ---------------------------------------------------------------------------------------------
+# ATL03
+
+
+def test_read_atl03_default_variables(atl03) -> None:
+    ds = read_atl03_beam(atl03, "gt1l")
+    assert set(ds.data_vars) == {"h_ph", "lat_ph", "lon_ph", "dist_ph_along"}
+    assert set(ds.coords) == {"delta_time", "time"}
+    assert ds.sizes == {"photon": 600}
+    assert ds["h_ph"].dtype == np.float32 and ds["lat_ph"].dtype == np.float64
+    assert ds["h_ph"].attrs["units"] == "meters"
+    assert ds["h_ph"].attrs["long_name"] == "Photon WGS84 Height"
+    assert "DIMENSION_LIST" not in ds["h_ph"].attrs
+    assert "coordinates" not in ds["h_ph"].attrs
+    assert ds["lat_ph"].attrs["valid_max"] == 90.0
+    assert ds["delta_time"].values[0] == ATL03_START_DELTA_TIME
+    assert ds["delta_time"].attrs["units"] == "seconds since 2018-01-01"
+    assert str(ds["time"].values[0]) == "2018-10-15T12:43:57.696000000"
+    assert ds.attrs["beam"] == "gt1l" and ds.attrs["group"] == "/gt1l/heights"
+    assert ds.attrs["atlas_beam_type"] == "strong"  # sc_orient 0: left beams strong
+    assert ds.attrs["source"].endswith("ATL03_synthetic.h5")
+    with h5py.File(atl03) as f:
+        np.testing.assert_array_equal(ds["h_ph"].values, f["gt1l/heights/h_ph"][()])
+
+
+def test_read_atl03_same_from_path_h5py_file_and_file_objects(atl03) -> None:
+    reference = read_atl03_beam(atl03, "gt1r")
+    with h5py.File(atl03) as f:
+        from_h5 = read_atl03_beam(f, "gt1r")
+        assert f.id.valid  # a file given open stays open
+    with open(atl03, "rb") as fileobj:
+        from_fileobj = read_atl03_beam(fileobj, "gt1r")
+        assert not fileobj.closed
+    from_bytes = read_atl03_beam(io.BytesIO(atl03.read_bytes()), "gt1r")
+    for ds in (from_h5, from_fileobj, from_bytes):
+        for name in ATL03_VARIABLES:
+            np.testing.assert_array_equal(ds[name].values, reference[name].values)
+    assert reference.attrs["atlas_beam_type"] == "weak"
+
+
+def test_read_atl03_over_a_block_cached_remote_style_file(atl03) -> None:
+    """The reader on an fsspec buffered file with the S3 settings, counting range requests."""
+    data = atl03.read_bytes()
+    requests = []
+
+    class RangeFile(fsspec.spec.AbstractBufferedFile):
+        def _fetch_range(self, start: int, end: int) -> bytes:
+            requests.append((start, end))
+            return data[start:end]
+
+    fs = fsspec.filesystem("memory")
+    remote = RangeFile(fs, "granule.h5", mode="rb", size=len(data), **HDF5_OPEN_KWARGS)
+    ds = read_atl03_beam(remote, "gt1l", along_track=True)
+    np.testing.assert_array_equal(ds["h_ph"].values, read_atl03_beam(atl03, "gt1l")["h_ph"])
+    assert len(requests) == 1  # the whole small file is one 8 MiB block, read once
+
+
+def test_read_atl03_selected_and_two_dimensional_variables(atl03) -> None:
+    ds = read_atl03_beam(atl03, "gt1l", ["h_ph", "signal_conf_ph"])
+    assert "time" not in ds.coords  # delta_time not asked for
+    assert ds["signal_conf_ph"].dims == ("photon", "ds_surf_type")
+    assert ds["signal_conf_ph"].dtype == np.int8
+    assert ds["signal_conf_ph"].attrs["flag_values"].tolist() == [-2, -1, 0, 1, 2, 3, 4]
+    assert list(read_atl03_beam(atl03, "gt1l", "h_ph").data_vars) == ["h_ph"]
+
+
+def test_read_atl03_subset(atl03) -> None:
+    full = read_atl03_beam(atl03, "gt2l", along_track=True)
+    part = read_atl03_beam(atl03, "gt2l", along_track=True, subset=slice(100, 250))
+    assert part.sizes["photon"] == 150
+    for name in ("h_ph", "time", "along_track_distance"):
+        np.testing.assert_array_equal(part[name].values, full[name].values[100:250])
+    with pytest.raises(TypeError, match="slice"):
+        read_atl03_beam(atl03, "gt2l", subset=[1, 2])  # type: ignore[arg-type]
+
+
+def test_read_atl03_along_track_distance_matches_a_plain_loop(atl03) -> None:
+    ds = read_atl03_beam(atl03, "gt1l", ["h_ph"], along_track=True)
+    segment = segment_of_each_photon(atl03, "gt1l")
+    with h5py.File(atl03) as f:
+        expected = f["gt1l/geolocation/segment_dist_x"][()][segment] + f[
+            "gt1l/heights/dist_ph_along"
+        ][()].astype(np.float64)
+    np.testing.assert_allclose(ds["along_track_distance"].values, expected)
+    assert ds["along_track_distance"].attrs["units"] == "meters"
+    assert "dist_ph_along" not in ds  # read for the sum, not added
+    assert np.all(np.diff(ds["along_track_distance"].values) > 0)  # photons in order
+
+
+def test_photon_segment_index_with_empty_segments_and_stray_photons() -> None:
+    beg = np.array([0, 1, 4, 0, 6])  # segments 0 and 3 have no photons
+    cnt = np.array([0, 3, 2, 0, 1])
+    photons = np.arange(9)
+    assert photon_segment_index(beg, cnt, photons).tolist() == [1, 1, 1, 2, 2, 4, -1, -1, -1]
+    # Order of the segments does not matter.
+    assert photon_segment_index(beg[::-1], cnt[::-1], [5, 0]).tolist() == [0, 3]
+    assert photon_segment_index([], [], [0, 1]).tolist() == [-1, -1]
+
+
+# ---------------------------------------------------------------------------------------------
+# ATL07
+
+
+def test_read_atl07_default_variables_and_fill(atl07) -> None:
+    ds = read_atl07_beam(atl07, "gt1l")
+    assert set(ds.data_vars) == {"latitude", "longitude", "height_segment_height"}
+    assert ds.sizes == {"segment": 400}
+    height = ds["height_segment_height"]
+    assert height.dtype == np.float32
+    with h5py.File(atl07) as f:
+        raw = f["gt1l/sea_ice_segments/heights/height_segment_height"][()]
+    is_fill = raw == FLOAT32_MAX
+    assert is_fill.sum() == 31 and is_fill[0]
+    np.testing.assert_array_equal(np.isnan(height.values), is_fill)
+    np.testing.assert_array_equal(height.values[~is_fill], raw[~is_fill])
+    assert "_FillValue" not in height.attrs
+    assert height.encoding["_FillValue"] == FLOAT32_MAX
+    assert height.attrs["units"] == "meters"
+    assert "coordinates" not in height.attrs
+    assert not np.isnan(ds["latitude"].values).any()  # no _FillValue: nothing masked
+    assert str(ds["time"].values[0]).startswith("2019-06-22T06:14:53.642")
+    assert ds.attrs["group"] == "/gt1l/sea_ice_segments"
+    assert ds.attrs["atlas_beam_type"] == "weak"  # sc_orient 1: right beams strong
+
+
+def test_read_atl07_variable_paths_and_integer_fill(atl07) -> None:
+    ds = read_atl07_beam(
+        atl07,
+        "gt2r",
+        ["height_segment_height", "heights/height_segment_type", "geophysical/height_segment_dac"],
+    )
+    assert set(ds.data_vars) == {
+        "height_segment_height",
+        "height_segment_type",
+        "height_segment_dac",
+    }
+    kind = ds["height_segment_type"]
+    assert kind.dtype == np.int8  # integers are not turned into floats ...
+    assert kind.attrs["_FillValue"] == -1  # ... and keep their fill attribute
+    assert ds.attrs["atlas_beam_type"] == "strong"
+
+
+def test_read_atl07_subset_and_file_object(atl07) -> None:
+    with open(atl07, "rb") as fileobj:
+        ds = read_atl07_beam(fileobj, subset=slice(10, 20))
+    full = read_atl07_beam(atl07)
+    np.testing.assert_array_equal(ds["latitude"].values, full["latitude"].values[10:20])
+
+
+# ---------------------------------------------------------------------------------------------
+# Strong beams
+
+
+@pytest.mark.parametrize(
+    ("sc_orient", "expected"),
+    [((0,), ["gt1l", "gt2l", "gt3l"]), ((1,), ["gt1r", "gt2r", "gt3r"])],
+)
+def test_strong_beams(tmp_path, sc_orient, expected) -> None:
+    path = make_atl07(tmp_path / "f.h5", n_segments=5, sc_orient=sc_orient)
+    assert strong_beams(path) == expected
+    with open(path, "rb") as fileobj:
+        assert strong_beams(fileobj) == expected
+    with h5py.File(path) as f:
+        assert strong_beams(f) == expected
+
+
+@pytest.mark.parametrize("sc_orient", [(2,), (0, 1), (0, 0), (7,)])
+def test_strong_beams_transition_is_an_error(tmp_path, sc_orient) -> None:
+    path = make_atl07(tmp_path / "f.h5", n_segments=5, sc_orient=sc_orient)
+    with pytest.raises(SpacecraftOrientationError, match="atlas_beam_type") as info:
+        strong_beams(path)
+    assert str(list(sc_orient)) in str(info.value)
+
+
+def test_strong_beams_without_orbit_info(tmp_path) -> None:
+    path = tmp_path / "bare.h5"
+    with h5py.File(path, "w") as f:
+        f.create_group("gt1l")
+    with pytest.raises(GroupNotFoundError, match="orbit_info.*ICESat-2"):
+        strong_beams(path)
+    with h5py.File(path, "a") as f:
+        f.create_group("orbit_info")
+    with pytest.raises(VariableNotFoundError, match="sc_orient"):
+        strong_beams(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+def test_missing_beam(atl03) -> None:
+    with pytest.raises(BeamNotFoundError) as info:
+        read_atl03_beam(atl03, "gt3r")
+    message = str(info.value)
+    assert "'gt3r'" in message and "gt1l, gt1r, gt2l" in message and "strong_beams" in message
+    assert not message.startswith('"')  # not KeyError's quoted form
+    assert isinstance(info.value, KeyError) and isinstance(info.value, HelpersError)
+    with pytest.raises(BeamNotFoundError, match="Beams are named gt1l, gt1r"):
+        read_atl03_beam(atl03, "GT1L")
+
+
+def test_missing_variable(atl03, atl07) -> None:
+    with pytest.raises(VariableNotFoundError) as info:
+        read_atl03_beam(atl03, "gt1l", ["h_ph", "h_photon"])
+    message = str(info.value)
+    assert "'h_photon'" in message and "/gt1l/heights" in message
+    assert "h_ph" in message and "lat_ph" in message and "signal_conf_ph" in message
+    with pytest.raises(VariableNotFoundError, match="sub-groups: geophysical, heights"):
+        read_atl07_beam(atl07, "gt1l", ["freeboard"])
+    with pytest.raises(VariableNotFoundError, match="is not in"):
+        read_atl07_beam(atl07, "gt1l", ["heights"])  # a group, not a variable
+    with pytest.raises(ValueError, match="empty"):
+        read_atl03_beam(atl03, "gt1l", [])
+
+
+def test_wrong_product_gives_a_hint(atl03, atl07) -> None:
+    with pytest.raises(GroupNotFoundError, match="read_atl07_beam") as info:
+        read_atl03_beam(atl07, "gt1l")
+    assert "/gt1l/heights" in str(info.value) and "sea_ice_segments" in str(info.value)
+    with pytest.raises(GroupNotFoundError, match="read_atl03_beam"):
+        read_atl07_beam(atl03, "gt1l")
+
+
+def test_missing_geolocation_for_along_track(tmp_path, atl03) -> None:
+    path = tmp_path / "no_geolocation.h5"
+    path.write_bytes(atl03.read_bytes())
+    with h5py.File(path, "a") as f:
+        del f["gt1l/geolocation"]
+    with pytest.raises(GroupNotFoundError, match="geolocation"):
+        read_atl03_beam(path, "gt1l", along_track=True)
+
+
+def test_variable_of_another_rate(atl03) -> None:
+    with pytest.raises(ValueError, match="not a per-photon variable"):
+        read_atl03_beam(atl03, "gt1l", ["h_ph", "ds_surf_type"])
+
+
+@pytest.mark.parametrize(
+    ("content", "hint"),
+    [
+        (b"<!DOCTYPE html><html><title>Earthdata Login</title>", "Earthdata Login"),
+        (b"<?xml version='1.0'?><Error>AccessDenied</Error>", "HTML/XML"),
+        (b"CDF\x01" + bytes(100), "netCDF-3"),
+        (b"", "empty"),
+        (b"\x00\x01garbage" * 10, "first bytes"),
+    ],
+)
+def test_not_hdf5(tmp_path, content, hint) -> None:
+    path = tmp_path / "granule.h5"
+    path.write_bytes(content)
+    with pytest.raises(NotHDF5Error, match=hint) as info:
+        read_atl03_beam(path)
+    assert str(path) in str(info.value) and "not an HDF5 file" in str(info.value)
+    assert info.value.__suppress_context__  # no h5py traceback chained above it
+    with pytest.raises(NotHDF5Error, match=hint):
+        strong_beams(io.BytesIO(content))
+    assert isinstance(info.value, OSError)
+
+
+def test_missing_file(tmp_path) -> None:
+    with pytest.raises(FileNotFoundError, match="No such file"):
+        read_atl07_beam(tmp_path / "nowhere.h5")
+
+
+def test_truncated_hdf5_keeps_h5py_error(tmp_path, atl03) -> None:
+    path = tmp_path / "truncated.h5"
+    path.write_bytes(atl03.read_bytes()[:4096])
+    with pytest.raises(OSError) as info, open_hdf5(path):
+        pass
+    assert not isinstance(info.value, NotHDF5Error)
