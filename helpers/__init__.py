@@ -1,0 +1,111 @@
+"""helpers: the thin support package of the Earthdata cloud tutorials.
+
+It hides only boilerplate that every notebook would repeat; the notebooks still call earthaccess,
+s3fs, h5py, xarray, pyresample and cartopy themselves.
+
+* `login`, `login_status`: Earthdata Login from the environment, ``.netrc`` or a prompt, and a
+  report of the user and of whether this runs in AWS us-west-2 (`helpers.auth`).
+* `s3_filesystem`, `open_granule`, `HDF5_OPEN_KWARGS`: S3 and granule access with read settings
+  that suit HDF5 (`helpers.s3`).
+* `decode_attrs`, `decode_attrs_dataset`: HDF5/netCDF attributes as plain Python values
+  (`helpers.attrs`).
+* `read_atl03_beam`, `read_atl07_beam`, `strong_beams`, `delta_time_to_datetime`: ICESat-2 beams
+  into xarray (`helpers.readers`).
+* `granule_table`: search results as a pandas table (`helpers.tables`).
+* `use_offline_natural_earth`: cartopy coastlines without a download (`helpers.maps`).
+* Errors: `helpers.errors`, all subclasses of `HelpersError`.
+
+Examples
+--------
+>>> import helpers
+>>> dict(helpers.HDF5_OPEN_KWARGS)
+{'cache_type': 'blockcache', 'block_size': 8388608}
+"""
+
+from helpers.attrs import decode_attr_value, decode_attrs, decode_attrs_dataset
+from helpers.auth import (
+    LoginPlan,
+    LoginStatus,
+    choose_login_strategy,
+    login,
+    login_status,
+    person_present,
+)
+from helpers.errors import (
+    BeamNotFoundError,
+    CredentialsNotFoundError,
+    EmptySearchResultError,
+    GranuleOpenError,
+    GroupNotFoundError,
+    HelpersError,
+    LoginRejectedError,
+    NotHDF5Error,
+    NotLoggedInError,
+    S3CredentialsError,
+    SpacecraftOrientationError,
+    UnknownDAACError,
+    VariableNotFoundError,
+)
+from helpers.maps import use_offline_natural_earth
+from helpers.readers import (
+    ATL03_VARIABLES,
+    ATL07_VARIABLES,
+    BEAMS,
+    atlas_epoch,
+    delta_time_to_datetime,
+    open_hdf5,
+    photon_segment_index,
+    read_atl03_beam,
+    read_atl07_beam,
+    strong_beams,
+)
+from helpers.s3 import HDF5_OPEN_KWARGS, known_daacs, open_granule, s3_filesystem
+from helpers.tables import granule_table
+
+__all__ = [
+    # auth
+    "LoginPlan",
+    "LoginStatus",
+    "choose_login_strategy",
+    "login",
+    "login_status",
+    "person_present",
+    # s3
+    "HDF5_OPEN_KWARGS",
+    "known_daacs",
+    "open_granule",
+    "s3_filesystem",
+    # attrs
+    "decode_attr_value",
+    "decode_attrs",
+    "decode_attrs_dataset",
+    # readers
+    "ATL03_VARIABLES",
+    "ATL07_VARIABLES",
+    "BEAMS",
+    "atlas_epoch",
+    "delta_time_to_datetime",
+    "open_hdf5",
+    "photon_segment_index",
+    "read_atl03_beam",
+    "read_atl07_beam",
+    "strong_beams",
+    # tables
+    "granule_table",
+    # maps
+    "use_offline_natural_earth",
+    # errors
+    "BeamNotFoundError",
+    "CredentialsNotFoundError",
+    "EmptySearchResultError",
+    "GranuleOpenError",
+    "GroupNotFoundError",
+    "HelpersError",
+    "LoginRejectedError",
+    "NotHDF5Error",
+    "NotLoggedInError",
+    "S3CredentialsError",
+    "SpacecraftOrientationError",
+    "UnknownDAACError",
+    "VariableNotFoundError",
+]
