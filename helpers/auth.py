@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from helpers.errors import CredentialsNotFoundError, LoginRejectedError
+from helpers.errors import CredentialsNotFoundError, LoginRejectedError, LoginUnreachableError
 
 __all__ = [
     "EDL_HOST",
@@ -368,6 +368,8 @@ def login(
         Nothing to log in with (before any network request).
     LoginRejectedError
         Earthdata Login refused the credentials.
+    LoginUnreachableError
+        Earthdata Login could not be reached.
 
     Examples
     --------
@@ -385,10 +387,17 @@ def login(
         warnings.warn(message, UserWarning, stacklevel=2)
 
     import earthaccess
+    import requests
     from earthaccess.exceptions import LoginAttemptFailure, LoginStrategyUnavailable
 
     try:
         auth = earthaccess.login(strategy=plan.strategy, persist=persist)
+    except requests.exceptions.RequestException as err:
+        raise LoginUnreachableError(
+            f"Could not reach Earthdata Login ({EDL_HOST}): {type(err).__name__}. Check the "
+            "network connection and any proxy settings, and the service status at "
+            "https://status.earthdata.nasa.gov; then try again."
+        ) from None
     except LoginStrategyUnavailable as err:
         # Only when `environ` differs from os.environ, which earthaccess reads itself.
         raise CredentialsNotFoundError(

@@ -22,6 +22,7 @@ __all__ = [
     "GroupNotFoundError",
     "HelpersError",
     "LoginRejectedError",
+    "LoginUnreachableError",
     "NotHDF5Error",
     "NotLoggedInError",
     "S3CredentialsError",
@@ -61,6 +62,16 @@ class LoginRejectedError(HelpersError, PermissionError):
     Examples
     --------
     >>> issubclass(LoginRejectedError, PermissionError)
+    True
+    """
+
+
+class LoginUnreachableError(HelpersError, ConnectionError):
+    """Earthdata Login could not be reached (network, proxy or an outage).
+
+    Examples
+    --------
+    >>> issubclass(LoginUnreachableError, ConnectionError)
     True
     """
 

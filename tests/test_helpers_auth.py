@@ -8,6 +8,7 @@ import types
 
 import earthaccess
 import pytest
+import requests
 from earthaccess.exceptions import LoginAttemptFailure
 
 from helpers.auth import (
@@ -19,7 +20,7 @@ from helpers.auth import (
     login_status,
     person_present,
 )
-from helpers.errors import CredentialsNotFoundError, LoginRejectedError
+from helpers.errors import CredentialsNotFoundError, LoginRejectedError, LoginUnreachableError
 
 SECRET = "s3cret-Pa55"
 
@@ -223,9 +224,13 @@ def fake_earthaccess(monkeypatch):
         )
         if fake.reject:
             raise LoginAttemptFailure(f"Authentication failed: {SECRET}")
+        if fake.unreachable:
+            raise requests.exceptions.ConnectionError(f"Max retries exceeded {SECRET}")
         return fake.auth
 
-    fake = types.SimpleNamespace(auth=_FakeAuth("alice"), in_region=True, reject=False, calls=calls)
+    fake = types.SimpleNamespace(
+        auth=_FakeAuth("alice"), in_region=True, reject=False, unreachable=False, calls=calls
+    )
     monkeypatch.setattr(earthaccess, "login", fake_login)
     return fake
 
@@ -279,6 +284,14 @@ def test_rejected_credentials(fake_earthaccess) -> None:
     message = str(info.value)
     assert "'alice'" in message and "urs.earthdata.nasa.gov" in message
     assert SECRET not in message and info.value.__suppress_context__
+
+
+def test_unreachable_login_service(fake_earthaccess) -> None:
+    fake_earthaccess.unreachable = True
+    with pytest.raises(LoginUnreachableError, match="Could not reach Earthdata Login") as info:
+        login(environ={"EARTHDATA_TOKEN": SECRET}, person_is_present=False)
+    assert "status.earthdata.nasa.gov" in str(info.value) and SECRET not in str(info.value)
+    assert isinstance(info.value, ConnectionError)
 
 
 def test_login_not_authenticated(fake_earthaccess) -> None:

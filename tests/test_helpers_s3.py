@@ -59,6 +59,13 @@ def test_unknown_daac_or_provider(kwargs, match) -> None:
     assert isinstance(info.value, ValueError) and isinstance(info.value, LookupError)
 
 
+def test_without_earthaccess_daac_table_the_check_is_skipped(monkeypatch, logged_in) -> None:
+    monkeypatch.delattr(earthaccess.daac, "DAACS")
+    assert known_daacs() == {}
+    s3_filesystem(daac="SOMEDAAC")  # earthaccess decides
+    assert logged_in.calls == [("get_s3_filesystem", "SOMEDAAC", None)]
+
+
 def test_nothing_named() -> None:
     with pytest.raises(ValueError, match="Name a DAAC"):
         s3_filesystem()
