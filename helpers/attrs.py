@@ -79,8 +79,9 @@ def decode_attr_value(value: Any) -> Any:
     -32767
     >>> decode_attr_value(np.array([1198800018.0]))
     1198800018.0
-    >>> decode_attr_value(np.array([0.005], dtype="float32"))
-    np.float32(0.005)
+    >>> scale = decode_attr_value(np.array([0.005], dtype="float32"))
+    >>> type(scale).__name__, bool(scale == np.float32(0.005))
+    ('float32', True)
     >>> decode_attr_value(np.array([0, 1, 2, 3, 4, 5], dtype="int8"))
     array([0, 1, 2, 3, 4, 5], dtype=int8)
     >>> decode_attr_value(np.array([b"low", b"high"]))
@@ -134,7 +135,7 @@ def decode_attrs(h5obj: Any) -> dict[str, Any]:
 
     Examples
     --------
-    >>> import tempfile, pathlib, h5py, numpy as np
+    >>> import tempfile, pathlib, shutil, h5py, numpy as np
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.h5"
     >>> with h5py.File(path, "w") as f:
     ...     t = f.create_dataset("delta_time", data=[0.0, 1.0])
@@ -146,6 +147,7 @@ def decode_attrs(h5obj: Any) -> dict[str, Any]:
     >>> with h5py.File(path, "r") as f:
     ...     sorted(f["h_ph"].attrs), decode_attrs(f["h_ph"])
     (['DIMENSION_LIST', 'units', 'valid_min'], {'units': 'meters', 'valid_min': -1000.0})
+    >>> shutil.rmtree(path.parent)
     """
     attrs = h5obj.attrs if hasattr(h5obj, "attrs") else h5obj
     return {name: decode_attr_value(attrs[name]) for name in attrs if name not in DROPPED_ATTRS}

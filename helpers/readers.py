@@ -309,13 +309,14 @@ def atlas_epoch(h5: h5py.Group) -> float:
 
     Examples
     --------
-    >>> import tempfile, pathlib, h5py
+    >>> import tempfile, pathlib, shutil, h5py
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.h5"
     >>> with h5py.File(path, "w") as f:
     ...     _ = f.create_dataset("ancillary_data/atlas_sdp_gps_epoch", data=[1198800018.0])
     >>> with h5py.File(path, "r") as f:
     ...     atlas_epoch(f)
     1198800018.0
+    >>> shutil.rmtree(path.parent)
     """
     path = "ancillary_data/atlas_sdp_gps_epoch"
     if path not in h5.file:
@@ -404,12 +405,13 @@ def strong_beams(source: H5Source) -> list[str]:
 
     Examples
     --------
-    >>> import tempfile, pathlib, h5py, numpy as np
+    >>> import tempfile, pathlib, shutil, h5py, numpy as np
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.h5"
     >>> with h5py.File(path, "w") as f:
     ...     _ = f.create_dataset("orbit_info/sc_orient", data=np.array([1], dtype="i1"))
     >>> strong_beams(path)
     ['gt1r', 'gt2r', 'gt3r']
+    >>> shutil.rmtree(path.parent)
     """
     with open_hdf5(source) as h5:
         what = _describe(source)
@@ -613,7 +615,7 @@ def read_atl03_beam(
 
     Examples
     --------
-    >>> import tempfile, pathlib, h5py, numpy as np
+    >>> import tempfile, pathlib, shutil, h5py, numpy as np
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny_atl03.h5"
     >>> with h5py.File(path, "w") as f:
     ...     g = f.create_group("gt1l/heights")
@@ -630,6 +632,7 @@ def read_atl03_beam(
     ('meters', [1000.5, 1001.2000000476837])
     >>> str(ds.time.values[0])
     '2018-10-15T12:43:57.696000000'
+    >>> shutil.rmtree(path.parent)
     """
     names = _as_names(variables)
     rows = _as_rows(subset)
@@ -712,7 +715,7 @@ def read_atl07_beam(
 
     Examples
     --------
-    >>> import tempfile, pathlib, h5py, numpy as np
+    >>> import tempfile, pathlib, shutil, h5py, numpy as np
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny_atl07.h5"
     >>> with h5py.File(path, "w") as f:
     ...     g = f.create_group("gt1l/sea_ice_segments")
@@ -725,6 +728,7 @@ def read_atl07_beam(
     array([    nan, -0.4655], dtype=float32)
     >>> str(ds.time.values[0])[:23]
     '2019-06-22T06:14:53.642'
+    >>> shutil.rmtree(path.parent)
     """
     names = _as_names(variables)
     rows = _as_rows(subset)
