@@ -189,6 +189,9 @@ def delta_time_to_datetime(
 def _describe(source: Any) -> str:
     if isinstance(source, str | os.PathLike):
         return os.fspath(source)
+    if isinstance(source, h5py.Group):
+        source = source.file.filename
+        return source if isinstance(source, str) else "the open HDF5 file"
     for attribute in ("path", "name", "filename"):
         value = getattr(source, attribute, None)
         if isinstance(value, str) and value:

@@ -116,6 +116,9 @@ def test_read_atl03_same_from_path_h5py_file_and_file_objects(atl03) -> None:
     with h5py.File(atl03) as f:
         from_h5 = read_atl03_beam(f, "gt1r")
         assert f.id.valid  # a file given open stays open
+        assert from_h5.attrs["source"] == str(atl03)
+        with pytest.raises(BeamNotFoundError, match=str(atl03)):
+            read_atl03_beam(f, "gt3r")
     with open(atl03, "rb") as fileobj:
         from_fileobj = read_atl03_beam(fileobj, "gt1r")
         assert not fileobj.closed
