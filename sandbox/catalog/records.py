@@ -1,0 +1,320 @@
+"""CMR records of the synthetic granules: UMM-G per (granule, provider), UMM-C per collection.
+
+Records follow the recorded real ones (``/work/shared/cmr-samples``) and validate against UMM-G
+1.6.6 and UMM-C 1.18.6. Their "GET DATA" links point at ``data_base_url`` (the sandbox's loopback
+HTTPS port), keeping the real paths; "GET DATA VIA DIRECT ACCESS" links are the real ``s3://`` URLs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sandbox.catalog import spatial
+from sandbox.catalog.collections import (
+    PRODUCTS,
+    SYNTHETIC_ATTRIBUTE,
+    CollectionSpec,
+    collection_umm,
+    entry_title,
+    s3_prefixes,
+)
+from sandbox.catalog.ids import ecs_granule_ur, granule_concept_id, hours_offset
+from sandbox.catalog.locations import ServedFile, served_files
+from sandbox.granules.model import Granule
+
+UMM_G_VERSION = "1.6.6"
+ICESAT2_INCLINATION_DEG = 92.0
+ICESAT2_PERIOD_S = 94.22 * 60.0
+_MB = 1024.0 * 1024.0
+_MIME = {".h5": "application/x-hdf5", ".nc": "application/x-netcdf", ".md5": "text/plain"}
+
+
+def iso(moment: datetime) -> str:
+    """CMR's date-time form: UTC, milliseconds, ``Z``."""
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    """The inverse of :func:`iso` (any ISO 8601 form with a zone)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def mime_type(name: str) -> str:
+    """The Content-Type the DAACs give a file name."""
+    for suffix, mime in _MIME.items():
+        if name.endswith(suffix):
+            return mime
+    return "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class CollectionRecord:
+    """A collection as CMR returns it."""
+
+    spec: CollectionSpec
+    umm: dict[str, Any]
+    granule_count: int
+
+    @property
+    def concept_id(self) -> str:
+        """``C...-PROVIDER``."""
+        return self.spec.concept_id
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The ``meta`` object of a ``collections.umm_json`` item."""
+        meta: dict[str, Any] = {
+            "revision-id": 7,
+            "deleted": False,
+            "format": "application/vnd.nasa.cmr.umm+json",
+            "provider-id": self.spec.provider,
+            "has-combine": False,
+            "user-id": "sandbox",
+            "has-formats": False,
+            "associations": {},
+            "concept-id": self.spec.concept_id,
+            "revision-date": self.spec.revision_date,
+            "granule-count": self.granule_count,
+            "has-temporal-subsetting": False,
+            "concept-type": "collection",
+            "has-transforms": False,
+            "has-variables": False,
+            "native-id": f"{self.spec.short_name}_{self.spec.version}_{self.spec.provider}",
+            "has-spatial-subsetting": False,
+        }
+        if self.spec.cloud_hosted:
+            meta["s3-links"] = s3_prefixes(self.spec)
+        return meta
+
+
+@dataclass(frozen=True)
+class GranuleRecord:
+    """One granule as one provider lists it."""
+
+    granule: Granule
+    collection: CollectionSpec
+    concept_id: str
+    granule_ur: str
+    files: tuple[ServedFile, ...]
+    rings: tuple[spatial.Ring, ...]
+    """The footprint cut at the antimeridian, counter-clockwise (search and GPolygons)."""
+    production: datetime
+    umm: dict[str, Any] = field(repr=False)
+
+    @property
+    def provider(self) -> str:
+        """The CMR provider id."""
+        return self.collection.provider
+
+    @property
+    def producer_granule_id(self) -> str:
+        """The file name."""
+        return self.granule.name
+
+    @property
+    def updated(self) -> datetime:
+        """When the record was last revised."""
+        return self.production + timedelta(days=1, minutes=17)
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        """The ``meta`` object of a ``granules.umm_json`` item."""
+        ecs = self.provider == "NSIDC_ECS"
+        return {
+            "concept-type": "granule",
+            "concept-id": self.concept_id,
+            "revision-id": 1,
+            "native-id": self.granule_ur,
+            "collection-concept-id": self.collection.concept_id,
+            "provider-id": self.provider,
+            "format": "application/iso:smap+xml" if ecs else "application/vnd.nasa.cmr.umm+json",
+            "revision-date": iso(self.updated),
+        }
+
+    @property
+    def size_mb(self) -> float:
+        """Total size of the record's files in MB (what earthaccess's ``size()`` adds up)."""
+        return sum(f.size for f in self.files) / _MB
+
+
+def _equator_crossing(granule: Granule) -> datetime | None:
+    """The ascending-node time before the granule starts, from its start latitude and direction."""
+    orbit = granule.orbit
+    if "start_lat" not in orbit or "start_direction" not in orbit:
+        return None
+    ratio = math.sin(math.radians(float(orbit["start_lat"]))) / math.sin(
+        math.radians(ICESAT2_INCLINATION_DEG)
+    )
+    phase = math.degrees(math.asin(max(-1.0, min(1.0, ratio))))
+    if orbit["start_direction"] == "D":
+        phase = 180.0 - phase
+    return granule.begin - timedelta(seconds=phase / 360.0 * ICESAT2_PERIOD_S)
+
+
+def _orbit_umm(granule: Granule) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    orbit = granule.orbit
+    needed = ("ascending_crossing", "start_lat", "start_direction", "end_lat", "end_direction")
+    orbit_umm = None
+    if all(key in orbit for key in needed):
+        orbit_umm = {
+            "AscendingCrossing": float(orbit["ascending_crossing"]),
+            "StartLatitude": float(orbit["start_lat"]),
+            "StartDirection": str(orbit["start_direction"]),
+            "EndLatitude": float(orbit["end_lat"]),
+            "EndDirection": str(orbit["end_direction"]),
+        }
+    domains: list[dict[str, Any]] = []
+    if "orbit_number" in orbit:
+        domain: dict[str, Any] = {"OrbitNumber": int(orbit["orbit_number"])}
+        if "ascending_crossing" in orbit:
+            domain["EquatorCrossingLongitude"] = float(orbit["ascending_crossing"])
+        if (crossing := _equator_crossing(granule)) is not None:
+            domain["EquatorCrossingDateTime"] = iso(crossing)
+        domains.append(domain)
+    return orbit_umm, domains
+
+
+def _related_urls(files: Sequence[ServedFile], spec: CollectionSpec, data_base_url: str) -> list:
+    urls: list[dict[str, Any]] = []
+    data, *companions = files
+    for companion in companions:
+        urls.append(
+            {
+                "URL": f"{data_base_url}{companion.path}",
+                "Type": "EXTENDED METADATA",
+                "Description": f"Download {companion.name}",
+            }
+        )
+        urls.append(
+            {
+                "URL": companion.s3_url,
+                "Type": "EXTENDED METADATA",
+                "Description": "This link provides direct download access via S3 to the granule",
+            }
+        )
+    get_data: dict[str, Any] = {"URL": f"{data_base_url}{data.path}", "Type": "GET DATA"}
+    if spec.cloud_hosted:
+        get_data["Description"] = f"Download {data.name}"
+    else:
+        get_data["MimeType"] = "application/x-hdfeos"
+    urls.append(get_data)
+    if spec.daac is not None and data.s3_url is not None:
+        urls.append(
+            {
+                "URL": data.s3_url,
+                "Type": "GET DATA VIA DIRECT ACCESS",
+                "Description": "This link provides direct download access via S3 to the granule",
+            }
+        )
+        urls.append(
+            {
+                "URL": spec.daac.credentials_endpoint,
+                "Type": "VIEW RELATED INFORMATION",
+                "Description": (
+                    "api endpoint to retrieve temporary credentials valid for same-region direct "
+                    "s3 access"
+                ),
+            }
+        )
+    return urls
+
+
+def _file_info(served: ServedFile) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "Name": served.name,
+        "SizeInBytes": served.size,
+        "Size": served.size / _MB,
+        "SizeUnit": "MB",
+    }
+    if served.md5:
+        info["Checksum"] = {"Value": served.md5, "Algorithm": "MD5"}
+    return info
+
+
+def build_granule_record(
+    granule: Granule, spec: CollectionSpec, data_base_url: str
+) -> GranuleRecord:
+    """The record of ``granule`` in ``spec``'s collection."""
+    provider = spec.provider
+    ecs = provider == "NSIDC_ECS"
+    granule_ur = (
+        ecs_granule_ur(granule.short_name, granule.version, granule.name)
+        if ecs
+        else granule.granule_ur
+    )
+    files = tuple(served_files(granule, provider))
+    rings = tuple(spatial.normalize_ring(granule.footprint))
+    production = parse_iso(spec.revision_date) - timedelta(
+        hours=1 + hours_offset(granule.name, 24 * 20)
+    )
+    inserted = production + timedelta(days=1)
+    updated = inserted + timedelta(minutes=17)
+    product = PRODUCTS[granule.short_name]
+    platform, _, instrument, _ = product.platform
+
+    horizontal: dict[str, Any] = {
+        "Geometry": {
+            "GPolygons": [
+                {"Boundary": {"Points": [{"Longitude": lon, "Latitude": lat} for lon, lat in ring]}}
+                for ring in rings
+            ]
+        }
+    }
+    orbit_umm, orbit_domains = _orbit_umm(granule)
+    if orbit_umm is not None:
+        horizontal["Orbit"] = orbit_umm
+    umm: dict[str, Any] = {
+        "GranuleUR": granule_ur,
+        "ProviderDates": [
+            {"Date": iso(inserted), "Type": "Insert"},
+            {"Date": iso(updated), "Type": "Update"},
+        ],
+        "CollectionReference": (
+            {"EntryTitle": entry_title(spec)}
+            if ecs
+            else {"ShortName": spec.short_name, "Version": spec.version}
+        ),
+        "TemporalExtent": {
+            "RangeDateTime": {
+                "BeginningDateTime": iso(granule.begin),
+                "EndingDateTime": iso(granule.end),
+            }
+        },
+        "SpatialExtent": {"HorizontalSpatialDomain": horizontal},
+    }
+    if orbit_domains:
+        umm["OrbitCalculatedSpatialDomains"] = orbit_domains
+    umm["DataGranule"] = {
+        "DayNightFlag": granule.day_night,
+        "Identifiers": [{"Identifier": granule.name, "IdentifierType": "ProducerGranuleId"}],
+        "ProductionDateTime": iso(production),
+        "ArchiveAndDistributionInformation": [_file_info(f) for f in files],
+    }
+    umm["Platforms"] = [{"ShortName": platform, "Instruments": [{"ShortName": instrument}]}]
+    umm["AdditionalAttributes"] = [{"Name": SYNTHETIC_ATTRIBUTE, "Values": ["true"]}]
+    umm["RelatedUrls"] = _related_urls(files, spec, data_base_url)
+    umm["MetadataSpecification"] = {
+        "URL": f"https://cdn.earthdata.nasa.gov/umm/granule/v{UMM_G_VERSION}",
+        "Name": "UMM-G",
+        "Version": UMM_G_VERSION,
+    }
+    return GranuleRecord(
+        granule=granule,
+        collection=spec,
+        concept_id=granule_concept_id(provider, granule_ur),
+        granule_ur=granule_ur,
+        files=files,
+        rings=rings,
+        production=production,
+        umm=umm,
+    )
+
+
+def build_collection_record(spec: CollectionSpec, granule_count: int) -> CollectionRecord:
+    """The record of a collection holding ``granule_count`` granules."""
+    return CollectionRecord(spec=spec, umm=collection_umm(spec), granule_count=granule_count)

@@ -1,0 +1,88 @@
+"""Names, ports, paths and fixed values the sandbox services share."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+Region = Literal["us-west-2", "elsewhere"]
+REGIONS: tuple[Region, ...] = ("us-west-2", "elsewhere")
+
+EDL_HOST = "urs.earthdata.nasa.gov"
+CMR_HOST = "cmr.earthdata.nasa.gov"
+STATUS_HOST = "status.earthdata.nasa.gov"
+NSIDC_CLOUD_HOST = "data.nsidc.earthdatacloud.nasa.gov"
+NSIDC_ECS_HOST = "n5eil01u.ecs.nsidc.org"
+PODAAC_HOST = "archive.podaac.earthdata.nasa.gov"
+NSIDC_WEB_HOST = "nsidc.org"
+PODAAC_WEB_HOST = "podaac.jpl.nasa.gov"
+IMDS_HOST = "169.254.169.254"
+
+#: Host names the HTTPS app answers (through the proxy); all are in the server certificate.
+EMULATED_HOSTS: tuple[str, ...] = (
+    EDL_HOST,
+    CMR_HOST,
+    STATUS_HOST,
+    NSIDC_CLOUD_HOST,
+    NSIDC_ECS_HOST,
+    PODAAC_HOST,
+    NSIDC_WEB_HOST,
+    PODAAC_WEB_HOST,
+)
+LOCAL_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
+
+#: The sandbox's one Earthdata Login user. Dummy values, not secrets, but still never logged.
+EDL_USERNAME = "sandbox_learner"
+EDL_PASSWORD = "sandbox-password-not-a-secret"
+EDL_UID = "sandbox_learner"
+
+DEFAULT_PORT_BASE = 47400
+PORT_OFFSETS = {"proxy": 0, "https": 1, "s3": 2}
+DEFAULT_CREDENTIALS_TTL = 3600.0
+
+ENV_PORT_BASE = "EARTHDATA_SANDBOX_PORT_BASE"
+ENV_CACHE = "EARTHDATA_SANDBOX_CACHE"
+ENV_CREDENTIALS_TTL = "EARTHDATA_SANDBOX_S3_CREDENTIALS_TTL"
+ENV_LOG = "EARTHDATA_SANDBOX_LOG"
+
+
+def default_cache_dir() -> Path:
+    """``$EARTHDATA_SANDBOX_CACHE``, else ``<checkout>/.sandbox-cache`` in a source checkout,
+    else ``~/.cache/earthdata-sandbox``."""
+    if value := os.environ.get(ENV_CACHE):
+        return Path(value).expanduser()
+    checkout = Path(__file__).resolve().parents[1]
+    if (checkout / "pyproject.toml").is_file():
+        return checkout / ".sandbox-cache"
+    return Path.home() / ".cache" / "earthdata-sandbox"
+
+
+def default_port_base() -> int:
+    """``$EARTHDATA_SANDBOX_PORT_BASE`` or 47400 (0 asks for free ports)."""
+    value = os.environ.get(ENV_PORT_BASE, "")
+    if not value:
+        return DEFAULT_PORT_BASE
+    try:
+        base = int(value)
+    except ValueError:
+        raise ValueError(f"{ENV_PORT_BASE} must be an integer port number, not {value!r}") from None
+    if base != 0 and not 1024 <= base <= 65535 - len(PORT_OFFSETS):
+        raise ValueError(f"{ENV_PORT_BASE}={base} is outside 1024..{65535 - len(PORT_OFFSETS)}")
+    return base
+
+
+def default_credentials_ttl() -> float:
+    """Lifetime of issued S3 credentials in seconds (``$EARTHDATA_SANDBOX_S3_CREDENTIALS_TTL``)."""
+    value = os.environ.get(ENV_CREDENTIALS_TTL, "")
+    return float(value) if value else DEFAULT_CREDENTIALS_TTL
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The ports the sandbox actually bound."""
+
+    proxy: int
+    https: int
+    s3: int
