@@ -1,0 +1,68 @@
+"""The HTTPS application: one WSGI app that routes each request by its ``Host`` to a service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.wrappers import Request
+
+from sandbox.catalog.build import Catalog
+from sandbox.cmr.app import CmrApp
+from sandbox.config import (
+    CMR_HOST,
+    EDL_HOST,
+    LOCAL_HOSTS,
+    NSIDC_CLOUD_HOST,
+    NSIDC_ECS_HOST,
+    NSIDC_WEB_HOST,
+    PODAAC_HOST,
+    PODAAC_WEB_HOST,
+    STATUS_HOST,
+)
+from sandbox.credentials import CredentialStore
+from sandbox.daac import DaacApp, host_name
+from sandbox.edl import EarthdataLogin, TokenStore
+from sandbox.httputil import json_response
+from sandbox.pages import LandingPages, status_app
+
+WSGIApp = Callable[[dict, Any], Any]
+
+
+class HostDispatcher:
+    """Routes by host name; loopback names reach the DAAC data paths."""
+
+    def __init__(self, routes: dict[str, WSGIApp], local: WSGIApp) -> None:
+        self.routes = routes
+        self.local = local
+
+    def __call__(self, environ: dict, start_response):  # noqa: ANN204 (WSGI)
+        host = host_name(Request(environ))
+        app = self.routes.get(host) or (self.local if host in LOCAL_HOSTS else None)
+        if app is None:
+            response = json_response(
+                {"error": f"The Earthdata sandbox does not serve the host {host!r}."}, status=421
+            )
+            return response(environ, start_response)
+        return app(environ, start_response)
+
+
+def build_https_app(
+    catalog: Catalog, tokens: TokenStore, credentials: CredentialStore
+) -> HostDispatcher:
+    """The app behind the TLS server (and the proxy's tunnels)."""
+    daac = DaacApp(catalog, tokens, credentials)
+    pages = LandingPages(catalog)
+    return HostDispatcher(
+        {
+            EDL_HOST: EarthdataLogin(tokens),
+            CMR_HOST: CmrApp(catalog, tokens),
+            STATUS_HOST: status_app,
+            NSIDC_CLOUD_HOST: daac,
+            NSIDC_ECS_HOST: daac,
+            PODAAC_HOST: daac,
+            NSIDC_WEB_HOST: pages,
+            PODAAC_WEB_HOST: pages,
+        },
+        local=daac,
+    )
