@@ -49,13 +49,11 @@ ENV_LOG = "EARTHDATA_SANDBOX_LOG"
 
 
 def default_cache_dir() -> Path:
-    """``$EARTHDATA_SANDBOX_CACHE``, else ``<checkout>/.sandbox-cache`` in a source checkout,
-    else ``~/.cache/earthdata-sandbox``."""
-    if value := os.environ.get(ENV_CACHE):
+    """``$EARTHDATA_SANDBOX_CACHE``, else the granule generator's root (``$SANDBOX_CACHE`` or
+    ``~/.cache/earthdata-sandbox``): one place for granules, state file and instance files."""
+    value = os.environ.get(ENV_CACHE) or os.environ.get("SANDBOX_CACHE")
+    if value:
         return Path(value).expanduser()
-    checkout = Path(__file__).resolve().parents[1]
-    if (checkout / "pyproject.toml").is_file():
-        return checkout / ".sandbox-cache"
     return Path.home() / ".cache" / "earthdata-sandbox"
 
 

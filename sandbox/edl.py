@@ -124,8 +124,9 @@ class TokenStore:
             del self._tokens[access_token]
             return True
 
-    def issue_for_tests(self, uid: str, lifetime_s: float) -> Token:
-        """A token with a chosen lifetime (negative: already expired), for expiry tests."""
+    def issue_with_lifetime(self, uid: str, lifetime_s: float) -> Token:
+        """A token with a chosen lifetime (negative: already expired), beyond the two-token limit
+        (for administration and expiry tests)."""
         with self._lock:
             token = self._new(uid)
             token = Token(token.access_token, uid, time.time() + lifetime_s)

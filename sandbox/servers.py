@@ -7,6 +7,7 @@ carry tokens.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import socket
@@ -65,6 +66,10 @@ class LoopbackWSGIServer(ThreadedWSGIServer):
         self._tls = tls
 
     def finish_request(self, request: Any, client_address: Any) -> None:  # type: ignore[override]
+        # Responses go out in several small writes; without NODELAY, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to many requests.
+        with contextlib.suppress(OSError):
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self._tls is None:
             super().finish_request(request, client_address)
             return
@@ -137,7 +142,9 @@ class ServerThread:
 
     def __init__(self, server: Any, name: str) -> None:
         self.server = server
-        self._thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True
+        )
 
     @property
     def port(self) -> int:

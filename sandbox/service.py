@@ -49,13 +49,13 @@ UNSET_IN_CHILDREN = ("EARTHDATA_TOKEN",)
 def load_granules(cache_dir: Path) -> list[Granule]:
     """The cached synthetic granules (generated on first use by ``sandbox.granules``)."""
     try:
-        from sandbox.granules import ensure_granules  # type: ignore[attr-defined]
+        from sandbox.granules import ensure_granules
     except ImportError as error:
         raise RuntimeError(
             "the synthetic granule generator (sandbox.granules.ensure_granules) is not available: "
             f"{error}"
         ) from error
-    return list(ensure_granules(cache_dir=cache_dir / "granules"))
+    return list(ensure_granules(cache_dir=cache_dir))
 
 
 class Sandbox:

@@ -1,0 +1,1 @@
+"""Search of the loopback CMR: parameters, filtering, ordering, paging, response bodies."""
