@@ -1,0 +1,69 @@
+"""Sandbox test fixtures: the services start once per session, in each region.
+
+The session's catalog is the small, hand-made one of :mod:`tests.sandbox.factories` (deterministic,
+fast, with the antimeridian, pole, ECS-only and paging cases); the generator's real catalog is
+checked separately (``test_real_catalog.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sandbox_factories import session_catalog
+
+from sandbox.granules.model import Granule
+from sandbox.service import Sandbox
+
+
+@pytest.fixture(scope="session")
+def granules(tmp_path_factory: pytest.TempPathFactory) -> list[Granule]:
+    """The session's synthetic granules (tiny files)."""
+    return session_catalog(tmp_path_factory.mktemp("granules"))
+
+
+def _start(region: str, granules: list[Granule], tmp: Path) -> Sandbox:
+    return Sandbox(region, port_base=0, cache_dir=tmp, granules=granules).start()  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def sandbox_us(
+    granules: list[Granule], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Sandbox]:
+    """The sandbox in region us-west-2 (direct S3 works)."""
+    sandbox = _start("us-west-2", granules, tmp_path_factory.mktemp("cache-us"))
+    yield sandbox
+    sandbox.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_elsewhere(
+    granules: list[Granule], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Sandbox]:
+    """The sandbox in region elsewhere (no EC2 metadata, S3 refused)."""
+    sandbox = _start("elsewhere", granules, tmp_path_factory.mktemp("cache-elsewhere"))
+    yield sandbox
+    sandbox.stop()
+
+
+def run_python(sandbox: Sandbox, code: str, timeout: float = 120, **extra_env: str) -> Any:
+    """Run ``code`` in a fresh Python under the sandbox's environment; return its last stdout line
+    parsed as JSON. Fails with the child's stderr when it exits non-zero."""
+    env = sandbox.child_environment()
+    env.update(extra_env)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"child failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
