@@ -13,10 +13,12 @@ moto runs in server mode (its own WSGI application and request handler, as
   direct access from outside us-west-2.
 
 The sandbox itself uploads the granules with an administrator key made at start and kept in memory.
+moto keeps its buckets per process: several sandbox instances in one process (tests) share them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -170,9 +172,11 @@ def upload(
         config=Config(max_pool_connections=threads, retries={"max_attempts": 2}),
     )
     for bucket in buckets:
-        client.create_bucket(
-            Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
-        )
+        # Another sandbox instance of this process may have made it: moto's store is per process.
+        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+            client.create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"}
+            )
     lock = threading.Lock()
     total = 0
 

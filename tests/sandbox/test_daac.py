@@ -1,0 +1,173 @@
+"""The DAACs: every link of every record resolves; data needs a token; HEAD and Range work;
+``/s3credentials`` issues keys that expire."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+import pytest
+import requests
+from sandbox_http import edl_token, session
+
+from sandbox.service import Sandbox
+
+
+@pytest.fixture(scope="module")
+def http(sandbox_us: Sandbox) -> requests.Session:
+    s = session(sandbox_us)
+    s.headers["Authorization"] = f"Bearer {edl_token(sandbox_us)}"
+    return s
+
+
+def _links(sandbox: Sandbox) -> list[str]:
+    assert sandbox.catalog is not None
+    urls: list[str] = []
+    for record in (*sandbox.catalog.collections, *sandbox.catalog.granules):
+        urls += [u["URL"] for u in record.umm.get("RelatedUrls", [])]
+        ddi = record.umm.get("DirectDistributionInformation")
+        if ddi:
+            urls += [ddi["S3CredentialsAPIEndpoint"], ddi["S3CredentialsAPIDocumentationURL"]]
+    return sorted(set(urls))
+
+
+def test_every_link_in_every_record_resolves(sandbox_us: Sandbox, http: requests.Session) -> None:
+    import boto3
+
+    credentials = {
+        bucket_daac: http.get(f"https://{host}/s3credentials", timeout=30).json()
+        for bucket_daac, host in (
+            ("nsidc", "data.nsidc.earthdatacloud.nasa.gov"),
+            ("podaac", "archive.podaac.earthdata.nasa.gov"),
+        )
+    }
+    env = sandbox_us.env()
+    checked = {"https": 0, "s3": 0}
+    for url in _links(sandbox_us):
+        if url.startswith("s3://"):
+            bucket, key = url[len("s3://") :].split("/", 1)
+            creds = credentials["nsidc" if bucket.startswith("nsidc") else "podaac"]
+            s3 = boto3.client(
+                "s3",
+                endpoint_url=env["AWS_ENDPOINT_URL_S3"],
+                region_name="us-west-2",
+                aws_access_key_id=creds["accessKeyId"],
+                aws_secret_access_key=creds["secretAccessKey"],
+                aws_session_token=creds["sessionToken"],
+            )
+            assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0, url
+            checked["s3"] += 1
+        else:
+            assert url.startswith("https://"), url
+            response = http.head(url, timeout=30, allow_redirects=False)
+            assert response.status_code == 200, (url, response.status_code)
+            checked["https"] += 1
+    assert checked["https"] > 50 and checked["s3"] > 30
+
+
+def test_data_needs_a_valid_earthdata_login_token(sandbox_us: Sandbox) -> None:
+    assert sandbox_us.catalog is not None
+    url = next(
+        u["URL"]
+        for u in sandbox_us.catalog.granules[0].umm["RelatedUrls"]
+        if u["Type"] == "GET DATA"
+    )
+    anonymous = session(sandbox_us)
+    assert anonymous.get(url, timeout=30).status_code == 401
+    bad = anonymous.get(url, headers={"Authorization": "Bearer nope"}, timeout=30)
+    assert bad.status_code == 401 and "Earthdata Login token" in bad.json()["error"]
+
+
+def test_head_range_and_206_on_localhost_and_on_the_real_host(
+    sandbox_us: Sandbox, http: requests.Session
+) -> None:
+    assert sandbox_us.catalog is not None
+    record = next(g for g in sandbox_us.catalog.granules if g.provider == "NSIDC_CPRD")
+    data = record.granule.path.read_bytes()
+    local = next(u["URL"] for u in record.umm["RelatedUrls"] if u["Type"] == "GET DATA")
+    real = "https://data.nsidc.earthdatacloud.nasa.gov" + record.files[0].path
+    for url in (local, real):
+        head = http.head(url, timeout=30)
+        assert head.status_code == 200
+        assert int(head.headers["Content-Length"]) == len(data)
+        assert head.headers["Accept-Ranges"] == "bytes"
+        part = http.get(url, headers={"Range": "bytes=8-1031"}, timeout=30)
+        assert part.status_code == 206
+        assert part.content == data[8:1032]
+        assert part.headers["Content-Range"] == f"bytes 8-1031/{len(data)}"
+        tail = http.get(url, headers={"Range": f"bytes={len(data) - 10}-"}, timeout=30)
+        assert tail.status_code == 206 and tail.content == data[-10:]
+        assert http.get(url, timeout=30).content == data
+    # a path of one DAAC is not served by another's host
+    wrong = http.head(
+        "https://archive.podaac.earthdata.nasa.gov" + record.files[0].path, timeout=30
+    )
+    assert wrong.status_code == 404
+
+
+def test_aiohttp_reaches_localhost_data_like_earthaccess_does(
+    sandbox_us: Sandbox, http: requests.Session
+) -> None:
+    """fsspec's HTTPS filesystem with trust_env=False (earthaccess's way), on ``localhost``."""
+    import os
+
+    import fsspec
+
+    assert sandbox_us.catalog is not None
+    record = sandbox_us.catalog.granules[0]
+    url = next(u["URL"] for u in record.umm["RelatedUrls"] if u["Type"] == "GET DATA")
+    token = http.headers["Authorization"]
+    previous = os.environ.get("SSL_CERT_FILE")
+    os.environ["SSL_CERT_FILE"] = sandbox_us.env()["SSL_CERT_FILE"]
+    try:
+        fs = fsspec.filesystem(
+            "https",
+            client_kwargs={"headers": {"Authorization": token}, "trust_env": False},
+            skip_instance_cache=True,
+        )
+        assert fs.info(url)["size"] == record.granule.size
+        with fs.open(url, block_size=4096) as f:
+            f.seek(100)
+            assert f.read(50) == record.granule.path.read_bytes()[100:150]
+    finally:
+        if previous is None:
+            os.environ.pop("SSL_CERT_FILE")
+        else:
+            os.environ["SSL_CERT_FILE"] = previous
+
+
+def test_s3credentials_issue_keys_for_an_hour_and_need_a_token(
+    sandbox_us: Sandbox, http: requests.Session
+) -> None:
+    for host in ("data.nsidc.earthdatacloud.nasa.gov", "archive.podaac.earthdata.nasa.gov"):
+        response = http.get(f"https://{host}/s3credentials", timeout=30)
+        assert response.status_code == 200
+        body = response.json()
+        assert set(body) == {"accessKeyId", "secretAccessKey", "sessionToken", "expiration"}
+        assert body["accessKeyId"].startswith("ASIA") and len(body["accessKeyId"]) == 20
+        expires = datetime.strptime(body["expiration"], "%Y-%m-%d %H:%M:%S%z")
+        left = (expires - datetime.now(UTC)).total_seconds()
+        assert 3500 < left <= 3600
+        anonymous = session(sandbox_us).get(f"https://{host}/s3credentials", timeout=30)
+        assert anonymous.status_code == 401
+    assert http.get("https://n5eil01u.ecs.nsidc.org/s3credentials", timeout=30).status_code == 404
+
+
+def test_status_page_reports_ok(sandbox_us: Sandbox) -> None:
+    statuses = (
+        session(sandbox_us)
+        .get("https://status.earthdata.nasa.gov/api/v1/statuses", timeout=30)
+        .json()
+    )
+    assert {s["name"]: s["status"] for s in statuses["statuses"]}[
+        "Common Metadata Repository"
+    ] == "OK"
+
+
+def test_credentials_expire(sandbox_us: Sandbox) -> None:
+    issued = sandbox_us.credentials.issue(("nsidc-cumulus-prod-protected",), ttl=0.3)
+    verdict, _ = sandbox_us.credentials.check(issued.access_key_id, issued.session_token)
+    assert verdict.value == "valid"
+    time.sleep(0.4)
+    verdict, _ = sandbox_us.credentials.check(issued.access_key_id, issued.session_token)
+    assert verdict.value == "expired"
