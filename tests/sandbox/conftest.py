@@ -7,13 +7,8 @@ checked separately (``test_real_catalog.py``).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sandbox_factories import session_catalog
@@ -50,20 +45,3 @@ def sandbox_elsewhere(
     sandbox = _start("elsewhere", granules, tmp_path_factory.mktemp("cache-elsewhere"))
     yield sandbox
     sandbox.stop()
-
-
-def run_python(sandbox: Sandbox, code: str, timeout: float = 120, **extra_env: str) -> Any:
-    """Run ``code`` in a fresh Python under the sandbox's environment; return its last stdout line
-    parsed as JSON. Fails with the child's stderr when it exits non-zero."""
-    env = sandbox.child_environment()
-    env.update(extra_env)
-    done = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(code)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if done.returncode != 0:
-        raise AssertionError(f"child failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])

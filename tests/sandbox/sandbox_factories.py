@@ -187,3 +187,41 @@ def session_catalog(directory: Path) -> list[Granule]:
             )
         )
     return granules
+
+
+def many_on_premises_granules(directory: Path, count: int) -> list[Granule]:
+    """``count`` ATL03 v006 records of NSIDC_ECS only (no S3 objects), sharing one tiny file:
+    enough records to make clients page (CMR pages hold at most 2000)."""
+    shared = make_granule(
+        directory,
+        "ATL03",
+        "006",
+        ("NSIDC_ECS",),
+        datetime(2019, 1, 1, tzinfo=UTC),
+        rectangle(-150.0, 60.0, -149.0, 61.0),
+    )
+    start = datetime(2019, 1, 1, tzinfo=UTC)
+    granules = []
+    for i in range(count):
+        begin = start + timedelta(minutes=7 * i)
+        name = f"ATL03_{begin:%Y%m%d%H%M%S}_{i % 1387 + 1:04d}0206_006_02.h5"
+        lon = -180.0 + (i * 0.17) % 350.0
+        granules.append(
+            Granule(
+                short_name="ATL03",
+                version="006",
+                providers=("NSIDC_ECS",),
+                name=name,
+                granule_ur=name,
+                begin=begin,
+                end=begin + timedelta(minutes=5),
+                footprint=rectangle(lon, -60.0, lon + 1.0, -50.0),
+                bounding_box=(lon, -60.0, lon + 1.0, -50.0),
+                day_night="Unspecified",
+                path=shared.path,
+                size=shared.size,
+                md5=shared.md5,
+                orbit={},
+            )
+        )
+    return granules

@@ -1,6 +1,12 @@
-"""A requests session that reaches the sandbox exactly as a routed client does (proxy + CA)."""
+"""Reaching the sandbox as routed clients do: a requests session (proxy + CA), a child Python."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from typing import Any
 
 import requests
 
@@ -28,3 +34,20 @@ def edl_token(sandbox: Sandbox) -> str:
     )
     response.raise_for_status()
     return response.json()["access_token"]
+
+
+def run_python(sandbox: Sandbox, code: str, timeout: float = 120, **extra_env: str) -> Any:
+    """Run ``code`` in a fresh Python under the sandbox's environment; return its last stdout line
+    parsed as JSON. Fails with the child's stderr when it exits non-zero."""
+    env = sandbox.child_environment()
+    env.update(extra_env)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"child failed ({done.returncode}):\n{done.stderr[-4000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
