@@ -1,0 +1,451 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Finding ICESat-2 data in the cloud with CMR and earthaccess
+#
+# ## Overview
+#
+# NASA keeps the catalogue of all its Earth science data in the
+# [Common Metadata Repository (CMR)](https://cmr.earthdata.nasa.gov/search/site/docs/search/api.html).
+# More and more of those data now live in **Earthdata Cloud**, in Amazon Web Services (AWS) region
+# `us-west-2`, and some still live in the archives of the data centres ("on premises").
+# In this notebook you search CMR for the ICESat-2 photon product ATL03 in both places, over the
+# Juneau Icefield in Alaska, and get the links you need to read the files, with
+# [earthaccess](https://earthaccess.readthedocs.io).
+#
+# 1. Why the cloud: two ways to work with NASA data
+# 2. Log in to Earthdata Login
+# 3. Search for collections on premises and in the cloud
+# 4. Search for granules over the Juneau Icefield
+# 5. S3 links and HTTPS links
+# 6. Aside: the CMR request behind the search
+#
+# ## Prerequisites
+#
+# | Concepts | Importance | Notes |
+# | --- | --- | --- |
+# | [Python and Jupyter basics](https://foundations.projectpythia.org/) | Necessary | Running cells, lists, dictionaries, f-strings |
+# | [An Earthdata Login account](https://urs.earthdata.nasa.gov/users/new) | Necessary | Free; needed to read the files, helpful for searching |
+# | [ICESat-2 ATL03](https://nsidc.org/data/atl03) | Helpful | What the photon product contains |
+# | [pandas DataFrames](https://pandas.pydata.org/docs/user_guide/10min.html) | Helpful | Used for one summary table |
+#
+# - **Time to learn**: 20 minutes
+# - **System requirements**: the tutorial environment (`earthaccess` 0.17 or newer). The searches
+#   work from anywhere; reading from S3 (notebook 02) needs a JupyterHub in AWS `us-west-2`.
+#
+# ## Learning objectives
+#
+# By the end of this notebook you can:
+#
+# - explain when processing next to the data in the cloud pays off, and when downloading does;
+# - log in to Earthdata Login without ever writing your password into a notebook;
+# - find a dataset's collections, versions and concept ids in CMR, on premises and in the cloud;
+# - search for the granules (files) of a collection by area, and count them before fetching them;
+# - tell S3 links from HTTPS links, and know which one to use where;
+# - write the same search as a plain CMR request, usable from any programming language.
+#
+# ```{note}
+# The outputs shown in the book come from the project's **Earthdata sandbox**, an offline stand-in
+# for NASA's services that serves *synthetic* granules. Run live on a `us-west-2` JupyterHub, the
+# same code returns real results: the counts, versions, concept ids, sizes and URLs will differ
+# from the ones shown here.
+# ```
+
+# %% [markdown]
+# ## Setup
+
+# %%
+# %matplotlib inline
+import textwrap
+import warnings
+
+# earthaccess draws progress bars with ipywidgets where installed, and plain text bars (after a
+# warning) elsewhere; the text bars are fine. It also announces that some methods
+# (concept_id(), version(), size(), ...) become attributes in version 1.0. Neither notice changes
+# this notebook's results: hide both.
+warnings.filterwarnings("ignore", message="IProgress not found")
+warnings.filterwarnings("ignore", message="As of version 1.0", category=FutureWarning)
+
+import earthaccess
+import matplotlib.pyplot as plt
+import pandas as pd
+import requests
+from IPython.display import display
+from matplotlib.patches import FancyBboxPatch
+
+import helpers
+
+# %% [markdown]
+# ## 1. Why the cloud: two ways to work with NASA data
+#
+# There are two ways to work with NASA data:
+#
+# - **Search, download, process.** You find the files, copy them to your computer, and analyse
+#   them there. This pays off when you need a few files, when you reuse the same files for a long
+#   time, or when you must work offline.
+# - **Search, then process in the cloud, next to the data.** You find the files, and a computer in
+#   the same AWS region as the data (`us-west-2`), for example a JupyterHub, reads just the bytes
+#   it needs straight from cloud storage (Amazon S3). Only your results travel back to you. This
+#   pays off when the data are large or many: a single ATL03 granule is often more than a
+#   gigabyte, and a study of a region over several years touches hundreds of them.
+#
+# Both start with the same step: **search**. That is what this notebook is about.
+
+
+# %% mystnb={"image": {"alt": "Diagram of the two ways to work with NASA data. Top row, download model: search CMR, download every file over the internet, process on your own computer. Bottom row, cloud model: search CMR, process on a computer in AWS us-west-2 that reads from S3 next to the data, and only the small results travel to you."}} tags=["hide-input"]
+def draw_box(ax, x, y, text, color):
+    """Draw a rounded box with centred text; (x, y) is its lower left corner."""
+    ax.add_patch(
+        FancyBboxPatch(
+            (x, y), 2.4, 1.0, boxstyle="round,pad=0.08", facecolor=color, edgecolor="0.3"
+        )
+    )
+    ax.text(x + 1.2, y + 0.5, text, ha="center", va="center", fontsize=10)
+
+
+def draw_arrow(ax, x0, x1, y, label):
+    ax.annotate("", xy=(x1, y), xytext=(x0, y), arrowprops={"arrowstyle": "-|>", "lw": 1.5})
+    ax.text((x0 + x1) / 2, y + 0.25, label, ha="center", va="bottom", fontsize=8.5)
+
+
+fig, ax = plt.subplots(figsize=(10, 4))
+ax.set_xlim(-0.3, 12.2)
+ax.set_ylim(-0.7, 4.3)
+ax.axis("off")
+grey, blue, green = "#e8e8e8", "#cfe2f3", "#d9ead3"
+
+# Top row: the download model.
+ax.text(-0.2, 3.95, "Search, download, process", fontsize=11, weight="bold")
+draw_box(ax, 0.0, 2.4, "Search CMR\n(this notebook)", grey)
+draw_box(ax, 4.6, 2.4, "Download every file\nto your computer", grey)
+draw_box(ax, 9.2, 2.4, "Process on\nyour computer", grey)
+draw_arrow(ax, 2.5, 4.5, 2.9, "file list")
+draw_arrow(ax, 7.1, 9.1, 2.9, "whole files over\nthe internet")
+
+# Bottom row: the cloud model.
+ax.text(
+    -0.2, 1.55, "Search, then process in the cloud next to the data", fontsize=11, weight="bold"
+)
+ax.add_patch(
+    FancyBboxPatch(
+        (4.35, -0.45),
+        4.9,
+        1.85,
+        boxstyle="round,pad=0.05",
+        facecolor="none",
+        edgecolor="#3d85c6",
+        linestyle="--",
+    )
+)
+ax.text(6.8, -0.3, "AWS us-west-2", ha="center", fontsize=9, color="#3d85c6")
+draw_box(ax, 0.0, 0.0, "Search CMR\n(this notebook)", grey)
+draw_box(ax, 4.6, 0.0, "Process on a hub;\nread only the bytes\nyou need from S3", blue)
+draw_box(ax, 9.6, 0.0, "Results\n(small)", green)
+draw_arrow(ax, 2.5, 4.5, 0.5, "file list")
+draw_arrow(ax, 7.1, 9.5, 0.5, "results only")
+plt.show()
+
+# %% [markdown]
+# ## 2. Log in to Earthdata Login
+#
+# Searching public collections works without logging in, but reading the files does not, and a
+# logged-in search can also see the few collections that need it. `helpers.login()` logs you in
+# through `earthaccess.login()` and tells you whether you are running in `us-west-2`. It looks for
+# your [Earthdata Login](https://urs.earthdata.nasa.gov) credentials in three places, in order:
+#
+# 1. **Environment variables** `EARTHDATA_USERNAME` and `EARTHDATA_PASSWORD` (or an Earthdata
+#    Login token in `EARTHDATA_TOKEN`), for example set by your JupyterHub, or in a terminal
+#    before starting Jupyter.
+# 2. **A `~/.netrc` file** with the line
+#    `machine urs.earthdata.nasa.gov login YOUR_USERNAME password YOUR_PASSWORD`, readable only by
+#    you: run `chmod 600 ~/.netrc` once.
+# 3. **An interactive prompt** that asks for your username and password; the password is not
+#    shown as you type it. (The prompt appears only when someone can answer it: a notebook run
+#    unattended, in CI for example, stops with a message naming the three ways instead.)
+#
+# ```{warning}
+# Never type your password into a notebook cell: notebooks are saved, shared and committed to
+# git, and so would your password be. Neither `helpers.login()` nor this book ever prints it.
+# ```
+
+# %%
+auth = helpers.login()
+
+# %% [markdown]
+# ## 3. Search for collections on premises and in the cloud
+#
+# CMR describes data at two levels:
+#
+# - a **collection** is a dataset: one product in one version, for example ATL03 version 006;
+# - a **granule** is one file of a collection; for ATL03, the photons of one pass over one part
+#   of the orbit.
+#
+# Every record has a **concept id**, a unique name that starts with `C` for collections and `G`
+# for granules and ends with the **provider** that holds the data. The National Snow and Ice Data
+# Center (NSIDC) is one data centre with two providers:
+#
+# | Provider | Where the files are |
+# | --- | --- |
+# | `NSIDC_ECS` | NSIDC's on-premises archive, downloaded over HTTPS |
+# | `NSIDC_CPRD` | Earthdata Cloud, Amazon S3 in `us-west-2` |
+#
+# `earthaccess.search_datasets` searches collections. Concept ids change between versions and
+# providers, so look them up at run time rather than copying them into your code.
+
+# %%
+PROVIDERS = {"NSIDC_ECS": "on premises", "NSIDC_CPRD": "in the cloud"}
+
+collections = {}
+for provider in PROVIDERS:
+    found = earthaccess.search_datasets(short_name="ATL03", provider=provider)
+    collections[provider] = sorted(found, key=lambda collection: collection.version())
+
+for provider, where in PROVIDERS.items():
+    print(f"{provider} ({where}): {len(collections[provider])} ATL03 collection(s)\n")
+    for collection in collections[provider][:3]:
+        print(f"  Concept id: {collection.concept_id()}")
+        print(f"  Title:      {collection.get_umm('EntryTitle')}")
+        print(
+            textwrap.fill(
+                collection.abstract(), width=80, initial_indent="  ", subsequent_indent="  "
+            )
+        )
+        print()
+
+# %% [markdown]
+# Which versions does each provider hold? To compare the two places fairly, search granules of the
+# **same version** in both: the newest version that both providers have.
+
+# %%
+versions = {
+    provider: [collection.version() for collection in collections[provider]]
+    for provider in PROVIDERS
+}
+for provider, where in PROVIDERS.items():
+    print(f"{provider:<11} {where:<13} versions: {', '.join(versions[provider]) or 'none'}")
+
+common = sorted(set(versions["NSIDC_ECS"]) & set(versions["NSIDC_CPRD"]))
+# If the on-premises archive no longer holds ATL03, carry on with the newest cloud version.
+version = common[-1] if common else versions["NSIDC_CPRD"][-1]
+print(f"\nVersion used below: {version}")
+
+chosen = {
+    provider: collection
+    for provider in PROVIDERS
+    for collection in collections[provider]
+    if collection.version() == version
+}
+for provider, collection in chosen.items():
+    print(f"{provider:<11} {collection.concept_id()}")
+
+# %% [markdown]
+# A cloud collection also says where its files are kept in S3 and where to get the temporary
+# credentials that read them. earthaccess uses this for you in notebook 02.
+
+# %%
+print(chosen["NSIDC_CPRD"].s3_bucket())
+
+# %% [markdown]
+# ```{note}
+# Live, the versions differ from the ones above: ATL03 has had several versions, and NSIDC is
+# moving its whole archive into Earthdata Cloud and retiring the on-premises copies, so the
+# `NSIDC_ECS` search may find fewer collections, or none. The code copes with that.
+# ```
+#
+# ## 4. Search for granules over the Juneau Icefield
+#
+# Now search for the granules of that version whose footprint crosses a bounding box around the
+# Juneau Icefield, given as west, south, east, north in degrees. First ask CMR only **how many**
+# granules match (`hits()`, which fetches no records): a good habit before fetching thousands.
+
+# %%
+JUNEAU_BBOX = (-135.1977, 58.3325, -133.3410, 58.9839)  # west, south, east, north
+
+for provider, collection in chosen.items():
+    query = (
+        earthaccess.granule_query().concept_id(collection.concept_id()).bounding_box(*JUNEAU_BBOX)
+    )
+    print(f"{provider:<11} {PROVIDERS[provider]:<13} {query.hits():>4} granules")
+
+# %% [markdown]
+# The counts are small, so fetch all the records with `earthaccess.search_data`. Here are the
+# first three cloud granules, as earthaccess displays them in a notebook:
+
+# %%
+granules = {
+    provider: earthaccess.search_data(concept_id=collection.concept_id(), bounding_box=JUNEAU_BBOX)
+    for provider, collection in chosen.items()
+}
+for granule in granules["NSIDC_CPRD"][:3]:
+    display(granule)
+
+# %% [markdown]
+# Why do the two counts differ? The cloud is being filled from the on-premises archive, and **not
+# every granule has migrated yet**. Compare the file names:
+
+# %%
+names = {
+    provider: set(helpers.granule_table(results)["granule"])
+    for provider, results in granules.items()
+}
+on_premises_only = sorted(names["NSIDC_ECS"] - names["NSIDC_CPRD"])
+cloud_only = sorted(names["NSIDC_CPRD"] - names["NSIDC_ECS"])
+print(f"In both places:          {len(names['NSIDC_ECS'] & names['NSIDC_CPRD'])}")
+print(f"Only on premises:        {len(on_premises_only)}")
+for name in on_premises_only:
+    print(f"  {name}")
+print(f"Only in the cloud:       {len(cloud_only)}")
+
+# %% [markdown]
+# Live, the counts grow as ICESat-2 keeps flying, and the differences shrink as the migration
+# completes.
+#
+# ## 5. S3 links and HTTPS links
+#
+# Every cloud granule can be reached in two ways:
+#
+# | Link | Looks like | Use it |
+# | --- | --- | --- |
+# | **S3** (direct access) | `s3://nsidc-cumulus-prod-protected/ATLAS/ATL03/...` | Only from AWS `us-west-2`, for example on a cloud JupyterHub. Fast, and free of egress charges. Needs short-lived S3 credentials, which earthaccess gets for you. |
+# | **HTTPS** (external access) | `https://data.nsidc.earthdatacloud.nasa.gov/...` | From anywhere: your laptop, a university cluster. Slower, and every byte leaves AWS (egress, paid by NASA). Needs your Earthdata Login. |
+#
+# `data_links(access="direct")` gives a granule's S3 links, and `data_links(access="external")`
+# its HTTPS links:
+
+# %%
+first = granules["NSIDC_CPRD"][0]
+print("S3:   ", first.data_links(access="direct"))
+print("HTTPS:", first.data_links(access="external"))
+
+# %% [markdown]
+# `helpers.granule_table` puts the name, size, time and both links of every granule in one table:
+
+# %%
+table = helpers.granule_table(granules["NSIDC_CPRD"])
+with pd.option_context("display.max_colwidth", None):
+    display(table.head())
+
+# %% [markdown]
+# ```{note}
+# In the sandbox the HTTPS links point at `https://localhost:<port>/...`, the sandbox's own
+# loopback server, instead of `https://data.nsidc.earthdatacloud.nasa.gov/...`; the rest of each
+# link is the real path. The S3 links are the real bucket names and keys.
+# ```
+#
+# You rarely need to choose by hand: `earthaccess.open()`, used in notebook 02, picks S3 when it
+# runs in `us-west-2` and HTTPS elsewhere.
+#
+# ## 6. Aside: the CMR request behind the search
+#
+# earthaccess is a convenient Python client, but CMR itself is a plain web API: any language, or
+# `curl`, can send the same search. Here is the granule search of section 4 for the cloud provider
+# as one HTTPS request. This time it names the collection by short name, version and provider
+# instead of its concept id. `page_size=3` asks for three records; the header `CMR-Hits` carries
+# the total count.
+
+# %%
+response = requests.get(
+    "https://cmr.earthdata.nasa.gov/search/granules.umm_json",
+    params={
+        "short_name": "ATL03",
+        "version": version,
+        "provider": "NSIDC_CPRD",
+        "bounding_box": ",".join(str(value) for value in JUNEAU_BBOX),
+        "page_size": 3,
+    },
+    timeout=60,
+)
+response.raise_for_status()
+print(response.url)
+print("CMR-Hits:", response.headers["CMR-Hits"])
+print("earthaccess found:", len(granules["NSIDC_CPRD"]))
+for item in response.json()["items"]:
+    print(" ", item["meta"]["concept-id"], item["umm"]["GranuleUR"])
+
+# %% [markdown]
+# The [CMR search API documentation](https://cmr.earthdata.nasa.gov/search/site/docs/search/api.html)
+# lists every parameter. Two other NASA services build on CMR:
+#
+# - [**CMR-STAC**](https://cmr.earthdata.nasa.gov/stac/) serves the same catalogue as a
+#   [SpatioTemporal Asset Catalog](https://stacspec.org) (STAC), which STAC tools such as
+#   [pystac-client](https://pystac-client.readthedocs.io) can search; cloud providers are listed
+#   under [`/stac/NSIDC_CPRD`](https://cmr.earthdata.nasa.gov/stac/NSIDC_CPRD), for example.
+# - [**Harmony**](https://harmony.earthdata.nasa.gov) subsets, reprojects and reformats data in
+#   the cloud before you fetch them; [harmony-py](https://github.com/nasa/harmony-py) is its
+#   Python client.
+#
+# ## Summary
+#
+# - Processing in the cloud, next to the data, pays off for large or many files; downloading
+#   pays off for a few files you keep using, or for working offline.
+# - `helpers.login()` logs in with environment variables, `~/.netrc` or a prompt, and never shows
+#   your password.
+# - `earthaccess.search_datasets` finds collections; the provider tells on-premises (`NSIDC_ECS`)
+#   from cloud (`NSIDC_CPRD`) copies, and the concept id names one collection exactly.
+# - `earthaccess.granule_query().hits()` counts granules cheaply; `earthaccess.search_data` fetches
+#   them. Counts differ between providers while the migration to the cloud goes on.
+# - S3 links work only in `us-west-2` and are fast; HTTPS links work anywhere and are slower.
+# - Every earthaccess search is a plain CMR request, which any language (or `curl`) can send.
+#
+# ## Exercise
+#
+# ATL03 comes in several versions. For **every** ATL03 version that either provider holds, count
+# the granules over the Juneau Icefield in each provider, and show the counts in one table with
+# the versions as rows and the providers as columns. Which versions exist only in the cloud?
+#
+# *Hint:* you already have the collections of each provider in `collections`.
+#
+# ### Solution
+#
+# Try it yourself first. In the book the solution is hidden: click "Show code cell content" below
+# to reveal it. In Jupyter, the next cell is the solution.
+
+# %% tags=["hide-cell"]
+rows = []
+for provider in PROVIDERS:
+    for collection in collections[provider]:
+        query = (
+            earthaccess.granule_query()
+            .concept_id(collection.concept_id())
+            .bounding_box(*JUNEAU_BBOX)
+        )
+        rows.append(
+            {"version": collection.version(), "provider": provider, "granules": query.hits()}
+        )
+
+counts = (
+    pd.DataFrame(rows)
+    .pivot(index="version", columns="provider", values="granules")
+    .reindex(columns=list(PROVIDERS))
+    .astype("Int64")  # <NA>: the provider does not hold that version
+)
+print("Versions only in the cloud:", counts.index[counts["NSIDC_ECS"].isna()].tolist())
+counts
+
+# %% [markdown]
+# ## What's next
+#
+# In notebook 02 you **read ATL03 photons straight from S3**: earthaccess gets temporary S3
+# credentials for you, and h5py reads only the parts of a granule you need, without downloading
+# it.
+#
+# ## Resources and references
+#
+# - [earthaccess documentation](https://earthaccess.readthedocs.io)
+# - [CMR search API](https://cmr.earthdata.nasa.gov/search/site/docs/search/api.html)
+# - [NASA Earthdata Cloud Cookbook](https://nasa-openscapes.github.io/earthdata-cloud-cookbook/),
+#   whose tutorial "Accessing NSIDC Cloud Collections Using CMR" this notebook follows
+# - [ATL03 at NSIDC](https://nsidc.org/data/atl03)
+# - [Earthdata Login](https://urs.earthdata.nasa.gov)
