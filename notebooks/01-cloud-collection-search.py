@@ -37,11 +37,12 @@
 # | Concepts | Importance | Notes |
 # | --- | --- | --- |
 # | [Python and Jupyter basics](https://foundations.projectpythia.org/) | Necessary | Running cells, lists, dictionaries, f-strings |
-# | [An Earthdata Login account](https://urs.earthdata.nasa.gov/users/new) | Necessary | Free; needed to read the files, helpful for searching |
+# | [Set up](../book/setup.md) | Necessary | An environment with the tutorial packages, and an [Earthdata Login account](https://urs.earthdata.nasa.gov/users/new) (free) |
+# | [Cloud access concepts](../book/concepts.md) | Helpful | On premises and in the cloud, S3 and HTTPS, CMR |
 # | [ICESat-2 ATL03](https://nsidc.org/data/atl03) | Helpful | What the photon product contains |
-# | [pandas DataFrames](https://pandas.pydata.org/docs/user_guide/10min.html) | Helpful | Used for one summary table |
+# | [pandas DataFrames](https://pandas.pydata.org/docs/user_guide/10min.html) | Helpful | The granule tables are pandas DataFrames |
 #
-# - **Time to learn**: 20 minutes
+# - **Time to learn**: 30 minutes
 # - **System requirements**: the tutorial environment (`earthaccess` 0.17 or newer). The searches
 #   work from anywhere; reading from S3 (notebook 02) needs a JupyterHub in AWS `us-west-2`.
 #
@@ -443,6 +444,7 @@ counts
 #
 # ## Resources and references
 #
+# - [Cloud access concepts](../book/concepts.md) and the [Glossary](../book/glossary.md) of this book
 # - [earthaccess documentation](https://earthaccess.readthedocs.io)
 # - [CMR search API](https://cmr.earthdata.nasa.gov/search/site/docs/search/api.html)
 # - [NASA Earthdata Cloud Cookbook](https://nasa-openscapes.github.io/earthdata-cloud-cookbook/),
