@@ -165,14 +165,14 @@ class _Pass:
 # Real crossings per the repeat-track geometry (235, 258, 296); the others are placed across
 # the icefield on other October days (see the report: only three cycle-1 RGTs really do).
 _JUNEAU_PASSES: tuple[_Pass, ...] = (
-    _Pass(235, True, None, (58.50, 58.80), NSIDC_BOTH, "20181014001049"),
+    _Pass(235, True, None, (58.55, 58.77), NSIDC_BOTH, "20181014001049"),
     _Pass(258, False, None, (59.50, 58.10), NSIDC_BOTH, "20181015124359"),
-    _Pass(296, True, None, (58.48, 58.78), NSIDC_BOTH, "20181018000228"),
-    _Pass(220, False, -134.55, (58.82, 58.52), NSIDC_BOTH, real_geometry=False),
-    _Pass(273, True, -133.80, (58.50, 58.80), NSIDC_ECS_ONLY, real_geometry=False),
-    _Pass(311, False, -134.30, (58.86, 58.56), NSIDC_BOTH, real_geometry=False),
-    _Pass(349, True, -133.55, (58.45, 58.75), NSIDC_ECS_ONLY, real_geometry=False),
-    _Pass(387, False, -134.75, (58.80, 58.50), NSIDC_BOTH, real_geometry=False),
+    _Pass(296, True, None, (58.53, 58.75), NSIDC_BOTH, "20181018000228"),
+    _Pass(220, False, -134.55, (58.79, 58.57), NSIDC_BOTH, real_geometry=False),
+    _Pass(273, True, -133.80, (58.55, 58.77), NSIDC_ECS_ONLY, real_geometry=False),
+    _Pass(311, False, -134.30, (58.82, 58.60), NSIDC_BOTH, real_geometry=False),
+    _Pass(349, True, -133.55, (58.50, 58.72), NSIDC_ECS_ONLY, real_geometry=False),
+    _Pass(387, False, -134.75, (58.76, 58.54), NSIDC_BOTH, real_geometry=False),
 )
 # Two real passes elsewhere (Bristol Bay / Alaska Peninsula), outside the Juneau box.
 _ELSEWHERE_PASSES: tuple[_Pass, ...] = (
@@ -281,8 +281,10 @@ def atl07_specs() -> list[GranuleSpec]:
         node_time=o1.node_time + 9 * o1.period_s,
         node_lon=float(wrap_lon(o1.node_lon - 9 * RGT_NODE_SHIFT_DEG)),
     )
-    t2_start = seconds_since_2018(utc(2019, 6, 22, 20, 1, 54)) + 0.42
-    t2_end = o2.time_at_latitude(81.2, False, t2_start + 1000.0)
+    # ATL07 names carry the nominal granule start; sea ice begins ~20 min later (as for 1298)
+    t2_name = seconds_since_2018(utc(2019, 6, 22, 20, 1, 54))
+    t2_start = o2.time_at_latitude(74.5, True, t2_name + 1_300.0)
+    t2_end = o2.time_at_latitude(81.2, False, t2_start + 600.0)
     return [
         GranuleSpec(
             "ATL07",
@@ -302,7 +304,9 @@ def atl07_specs() -> list[GranuleSpec]:
             NSIDC_BOTH,
             "ATL07-01_20190622200154_13070301_006_02.h5",
             102,
-            track=TrackSpec(o2, t2_start, float(t2_end), 1307, 3, 1, sc_orient=0, juneau=False),
+            track=TrackSpec(
+                o2, float(t2_start), float(t2_end), 1307, 3, 1, sc_orient=0, juneau=False
+            ),
         ),
     ]
 

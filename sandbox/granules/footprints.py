@@ -53,7 +53,7 @@ def polar_band(lat: ArrayLike, lon: ArrayLike, *, margin_deg: float = 0.05) -> R
     coords = [(float(x), sign * float(y)) for x, y in zip(nodes, edge, strict=True)]
     top = [(float(x), sign * pole) for x in nodes[::-1]]
     ring = coords + top
-    poly = orient(Polygon(ring), sign=1.0)
+    poly = shapely.segmentize(orient(Polygon(ring), sign=1.0), MAX_EDGE_DEG)
     return _round_ring(np.asarray(poly.exterior.coords))
 
 
