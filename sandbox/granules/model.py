@@ -35,7 +35,13 @@ class Granule:
     """The area the data covers as one closed ring of (lon, lat) points, counter-clockwise, first
     point repeated last, no edge longer than about 5 degrees, never crossing the antimeridian
     inside an edge (split the ring's longitudes with care near the pole: a footprint over the pole
-    is given as a ring that encloses it in lon/lat space, e.g. a band from -180 to 180)."""
+    is given as a ring that encloses it in lon/lat space, e.g. a band from -180 to 180).
+
+    Generator convention for bands: the ring runs from (-180, f(-180)) eastward along the data's
+    equatorward edge to (180, f(180)), then back along lat 90 (-90 in the south), vertices every
+    5 degrees. Data that cross the antimeridian near a pole without enclosing it (the ATL07 track
+    passes ~2 degrees from the North Pole) get such a band too: it covers the data plus the polar
+    cap between them and the pole. Other footprints are the buffered outline of the data."""
     bounding_box: tuple[float, float, float, float]
     """(west, south, east, north) of the data, with west > east when it crosses the antimeridian."""
     day_night: str
