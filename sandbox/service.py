@@ -28,7 +28,7 @@ from sandbox.edl import TokenStore
 from sandbox.granules.model import Granule
 from sandbox.imds import InstanceMetadata
 from sandbox.proxy import ProxyServer
-from sandbox.s3 import build_s3_server, upload
+from sandbox.s3 import build_s3_server, load_objects
 from sandbox.servers import (
     LoopbackWSGIServer,
     ServerThread,
@@ -140,22 +140,17 @@ class Sandbox:
                     self._threads.append(ServerThread(v6, "sandbox-https-v6"))
 
         s3_sock = bind_loopback(self._port("s3"), name="S3 server")
-        s3_server, admin = build_s3_server(s3_sock, self.credentials, self.region)
+        s3_server = build_s3_server(s3_sock, self.credentials, self.region)
         self._threads.append(ServerThread(s3_server, "sandbox-s3"))
 
         proxy_sock = bind_loopback(self._port("proxy"), name="proxy")
         proxy = ProxyServer(proxy_sock, tls_server, InstanceMetadata(self.region))
         self._threads.append(ServerThread(proxy, "sandbox-proxy"))
 
+        self.uploaded_bytes = load_objects(self.catalog.buckets, self.catalog.s3_objects())
         for thread in self._threads:
             thread.start()
         self.ports = Ports(proxy=proxy.server_address[1], https=https_port, s3=s3_server.port)
-        self.uploaded_bytes = upload(
-            f"http://127.0.0.1:{self.ports.s3}",
-            admin,
-            self.catalog.buckets,
-            self.catalog.s3_objects(),
-        )
 
     def env(self) -> dict[str, str]:
         """The variables that route unmodified clients to this instance (dummy credentials too)."""
