@@ -160,3 +160,16 @@ def rings_intersect(a: Sequence[Point], b: Sequence[Point]) -> bool:
             if segments_intersect(p1, p2, q1, q2):
                 return True
     return False
+
+
+def line_intersects_ring(line: Sequence[Point], ring: Sequence[Point]) -> bool:
+    """Whether a polyline touches the area enclosed by a closed ring."""
+    if not boxes_overlap(ring_bounds(line), ring_bounds(ring)):
+        return False
+    if point_in_ring(line[0], ring):
+        return True
+    for p1, p2 in zip(line, line[1:], strict=False):
+        for q1, q2 in zip(ring, ring[1:], strict=False):
+            if segments_intersect(p1, p2, q1, q2):
+                return True
+    return False

@@ -22,7 +22,8 @@ DEFAULT_PAGE_SIZE = 10
 
 _COMMON = {
     "page_size", "page_num", "offset", "sort_key", "concept_id", "provider", "provider_id",
-    "short_name", "version", "entry_title", "temporal", "bounding_box", "point", "polygon",
+    "short_name", "version", "entry_title", "temporal", "bounding_box", "point", "polygon", "line",
+    "circle", "shapefile",
     "downloadable", "online_only", "token", "pretty", "instrument", "platform",
     "updated_since", "revision_date", "native_id",
 }  # fmt: skip
@@ -164,6 +165,7 @@ class Query:
     """Each bounding box, split at the antimeridian into one or two planar boxes."""
     points: tuple[Point, ...] = ()
     polygons: tuple[Ring, ...] = ()
+    lines: tuple[tuple[Point, ...], ...] = ()
     spatial_any: bool = False
     flags: dict[str, bool] = field(default_factory=dict)
     keyword: tuple[str, ...] = ()
@@ -182,7 +184,7 @@ class Query:
     @property
     def has_spatial(self) -> bool:
         """Whether any spatial condition is present."""
-        return bool(self.boxes or self.points or self.polygons)
+        return bool(self.boxes or self.points or self.polygons or self.lines)
 
 
 def _strip_brackets(name: str) -> str:
@@ -336,6 +338,19 @@ def _parse_polygon(value: str, errors: ErrorCollector) -> Ring | None:
     return close_ring(points)
 
 
+def _parse_line(value: str, errors: ErrorCollector) -> tuple[Point, ...] | None:
+    numbers = _parse_numbers(value, "line", errors)
+    if numbers is None:
+        return None
+    if len(numbers) % 2 or len(numbers) < 4:
+        errors.add(f"[{value}] is not a valid URL encoded line")
+        return None
+    points = tuple(zip(numbers[0::2], numbers[1::2], strict=True))
+    if not all(_check_point(lon, lat, errors) for lon, lat in points):
+        return None
+    return points
+
+
 def _parse_bool(name: str, value: str, errors: ErrorCollector) -> bool | None:
     lowered = value.strip().lower()
     if lowered in ("true", "false"):
@@ -450,6 +465,13 @@ def parse_query(concept_type: ConceptType, items: Iterable[tuple[str, str]]) -> 
     boxes = tuple(b for v in values.get("bounding_box", []) if (b := _parse_bbox(v, errors)))
     points = tuple(p for v in values.get("point", []) if (p := _parse_point(v, errors)))
     polygons = tuple(p for v in values.get("polygon", []) if (p := _parse_polygon(v, errors)))
+    lines = tuple(p for v in values.get("line", []) if (p := _parse_line(v, errors)))
+    for unsupported in ("circle", "shapefile"):
+        if unsupported in values:
+            errors.add(
+                f"The sandbox's CMR does not support [{unsupported}] searches; use bounding_box, "
+                "point, polygon or line."
+            )
 
     sort_keys: list[tuple[str, bool]] = []
     for raw in values.get("sort_key", []):
@@ -511,6 +533,7 @@ def parse_query(concept_type: ConceptType, items: Iterable[tuple[str, str]]) -> 
         boxes=boxes,
         points=points,
         polygons=polygons,
+        lines=lines,
         spatial_any=option_flag("spatial", "or", False),
         flags=flags,
         keyword=tuple(w for v in values.get("keyword", []) for w in v.split()),

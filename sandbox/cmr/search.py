@@ -117,6 +117,8 @@ def _spatial_match(record: Record, query: Query) -> bool:
         tests.append(any(spatial.point_in_ring(point, r) for r in rings))
     for polygon in query.polygons:
         tests.append(any(spatial.rings_intersect(r, polygon) for r in rings))
+    for line in query.lines:
+        tests.append(any(spatial.line_intersects_ring(line, r) for r in rings))
     return any(tests) if query.spatial_any else all(tests)
 
 

@@ -13,7 +13,7 @@ import pytest
 import requests
 from sandbox_http import edl_token, session
 from sandbox_shared import load_cassette, load_json
-from shapely.geometry import Point, Polygon, box
+from shapely.geometry import LineString, Point, Polygon, box
 
 from sandbox.catalog.records import GranuleRecord
 from sandbox.service import Sandbox
@@ -155,6 +155,25 @@ def test_points_and_polygons_match_brute_force(
         for r in records
         if r.granule.short_name == "ATL03"
         and Polygon(r.granule.footprint).intersects(Polygon(ring))
+    }
+    assert got == want and want
+    line = [(-140.0, 58.5), (-125.0, 59.0), (-110.0, 60.0)]
+    got = ids(
+        http.get(
+            f"{CMR}/granules.umm_json",
+            params={
+                "short_name": "ATL03",
+                "line": ",".join(f"{x},{y}" for x, y in line),
+                "page_size": 2000,
+            },
+            timeout=30,
+        )
+    )
+    want = {
+        r.concept_id
+        for r in records
+        if r.granule.short_name == "ATL03"
+        and Polygon(r.granule.footprint).intersects(LineString(line))
     }
     assert got == want and want
 

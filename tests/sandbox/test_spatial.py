@@ -6,8 +6,8 @@ import math
 import random
 
 import pytest
+from shapely.geometry import LineString, Polygon, box
 from shapely.geometry import Point as ShapelyPoint
-from shapely.geometry import Polygon, box
 
 from sandbox.catalog import spatial
 
@@ -82,3 +82,15 @@ def test_degenerate_rings_are_refused() -> None:
 def test_box_ring_matches_shapely_box() -> None:
     ring = spatial.box_ring((-3, -2, 5, 7))
     assert Polygon(ring).equals(box(-3, -2, 5, 7))
+
+
+def test_line_intersects_ring_agrees_with_shapely() -> None:
+    rng = random.Random(3)
+    outcomes = set()
+    for _ in range(2000):
+        ring = _random_ring(rng, 0, 0)
+        line = [(rng.uniform(-15, 15), rng.uniform(-15, 15)) for _ in range(rng.randint(2, 4))]
+        expected = Polygon(ring).intersects(LineString(line))
+        assert spatial.line_intersects_ring(line, ring) is expected, (line, ring)
+        outcomes.add(expected)
+    assert outcomes == {True, False}
