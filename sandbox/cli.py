@@ -237,6 +237,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not command:
             print("sandbox run: give a command after --, e.g. `-- jupyter lab`", file=sys.stderr)
             return 2
+    if args.command == "serve":
+        from sandbox.state import read_state
+
+        running = read_state(cache_dir)
+        if running is not None and running.alive():
+            log.error(
+                "a sandbox serve is already running (pid %d, region %s) with this cache folder; "
+                "stop it first, or use --cache-dir for a second one",
+                running.pid,
+                running.region,
+            )
+            return 1
     sandbox = _make_sandbox(args, cache_dir)
     try:
         sandbox.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,6 +59,27 @@ def load_granules(cache_dir: Path) -> list[Granule]:
     return list(ensure_granules(cache_dir=cache_dir))
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def new_instance_dir(parent: Path) -> Path:
+    """A fresh ``<pid>-<random>`` folder for one instance's files; removes the folders of
+    instances whose process is gone (a crash or SIGKILL leaves them behind)."""
+    parent.mkdir(parents=True, exist_ok=True)
+    for stale in parent.iterdir():
+        pid = stale.name.split("-", 1)[0]
+        if stale.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent))
+
+
 class Sandbox:
     """The services of one sandbox instance, running in daemon threads of this process.
 
@@ -95,7 +117,7 @@ class Sandbox:
         """Generate or load the granules, start every server, upload the S3 objects."""
         started = time.monotonic()
         granules = self._granules if self._granules is not None else load_granules(self.cache_dir)
-        self._run_dir = self.cache_dir / "instances" / str(os.getpid())
+        self._run_dir = new_instance_dir(self.cache_dir / "instances")
         try:
             self._start(granules)
         except BaseException:

@@ -80,6 +80,8 @@ class CmrApp:
         if name not in ("collections", "granules") or request.method not in ("GET", "POST"):
             raise CmrError(f"The resource [{request.path}] was not found.", status=404)
         result_format = extension or self._format_from_accept(request)
+        if result_format.startswith("umm_json_v"):
+            result_format = "umm_json"  # a pinned UMM version: the sandbox has one, the newest
         if result_format not in _SERVED_FORMATS:
             raise CmrError(
                 f"The sandbox's CMR serves the json and umm_json result formats; "

@@ -184,6 +184,9 @@ def test_serve_publishes_its_environment_for_env_and_cleans_up(tmp_path: Path) -
             timeout=60,
         )
         assert wrong_region.returncode == 1 and "has region us-west-2" in wrong_region.stderr
+        second = sandbox_cli(tmp_path, "serve", "--port-base", "0")
+        _, second_err = second.communicate(timeout=120)
+        assert second.returncode == 1 and "already running" in second_err
     finally:
         server.send_signal(signal.SIGINT)
         server.communicate(timeout=60)
@@ -194,3 +197,18 @@ def test_serve_publishes_its_environment_for_env_and_cleans_up(tmp_path: Path) -
         socket.create_connection(("127.0.0.1", state.proxy_port), timeout=2),
     ):
         pass
+
+
+def test_instance_folders_are_unique_and_stale_ones_are_removed(tmp_path: Path) -> None:
+    from sandbox.service import new_instance_dir
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f"{dead.pid}-abc"
+    stale.mkdir()
+    (stale / "ca.pem").write_text("old")
+    mine = tmp_path / f"{os.getpid()}-keep"
+    mine.mkdir()
+    first, second = new_instance_dir(tmp_path), new_instance_dir(tmp_path)
+    assert first != second and first.name.startswith(f"{os.getpid()}-")
+    assert not stale.exists() and mine.exists()

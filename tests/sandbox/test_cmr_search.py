@@ -392,6 +392,22 @@ def test_search_after_pages_visit_every_hit_once(http: requests.Session, page_si
     assert set(seen) == everything
 
 
+def test_formats_by_extension_or_accept_header(http: requests.Session) -> None:
+    params = {"provider": "POCLOUD", "page_size": 1}
+    pinned = http.get(f"{CMR}/granules.umm_json_v1_6_6", params=params, timeout=30)
+    assert pinned.status_code == 200 and "items" in pinned.json()
+    accepted = http.get(
+        f"{CMR}/granules", params=params, headers={"Accept": "application/json"}, timeout=30
+    )
+    assert "feed" in accepted.json()
+    xml = http.get(f"{CMR}/granules.xml", params=params, timeout=30)
+    assert xml.status_code == 400 and "[xml] is not available here" in xml.json()["errors"][0]
+    concept = http.get(f"{CMR}/concepts/C1940473819-POCLOUD.umm_json", timeout=30).json()
+    assert concept["ShortName"] == "MODIS_A-JPL-L2P-v2019.0"
+    missing = http.get(f"{CMR}/concepts/C1-NOPE", timeout=30)
+    assert missing.status_code == 404
+
+
 def test_default_page_size_is_ten_and_page_size_zero_gives_hits_only(
     http: requests.Session,
 ) -> None:
