@@ -108,8 +108,6 @@ def dataset(
         kwargs["fillvalue"] = fillvalue
     if data is not None:
         data = np.asarray(data, dtype=dtype)
-        if chunks and isinstance(chunks, tuple) and data.size == 0:
-            kwargs["chunks"] = chunks
         ds = parent.create_dataset(name, data=data, **kwargs)
     else:
         ds = parent.create_dataset(name, shape=shape, dtype=dtype, **kwargs)

@@ -24,7 +24,7 @@ class Granule:
     """CMR providers that list it, e.g. ``("NSIDC_ECS", "NSIDC_CPRD")``; an on-premises-only
     granule (not yet migrated) is ``("NSIDC_ECS",)``."""
     name: str
-    """File name with the real naming convention, e.g. ``ATL03_20181015124359_02580106_006_02.h5``."""
+    """File name, real naming convention: ``ATL03_20181015124359_02580106_006_02.h5``."""
     granule_ur: str
     """CMR GranuleUR (NSIDC: the file name; PO.DAAC: the file name without ``.nc``)."""
     begin: datetime
