@@ -212,3 +212,58 @@ def test_instance_folders_are_unique_and_stale_ones_are_removed(tmp_path: Path) 
     first, second = new_instance_dir(tmp_path), new_instance_dir(tmp_path)
     assert first != second and first.name.startswith(f"{os.getpid()}-")
     assert not stale.exists() and mine.exists()
+
+
+FOREGROUND_PROBE = (
+    "import os\n"
+    "owner = os.tcgetpgrp(0) == os.getpgrp()\n"
+    "print('foreground' if owner else 'background', flush=True)"
+)
+
+
+def test_on_a_terminal_the_command_gets_the_foreground(tmp_path: Path) -> None:
+    """With a controlling terminal, COMMAND's process group owns it (Ctrl-C and reads reach it),
+    and the terminal is handed back afterwards."""
+    import fcntl
+    import pty
+    import termios
+
+    leader, follower = pty.openpty()
+
+    def take_terminal() -> None:  # runs in the child: make the pty its controlling terminal
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            str(WRAPPER),
+            str(tmp_path / "granules"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "run",
+            "--port-base",
+            "0",
+            "--",
+            sys.executable,
+            "-c",
+            FOREGROUND_PROBE,
+        ],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        start_new_session=True,
+        preexec_fn=take_terminal,  # noqa: PLW1509 (test only)
+    )
+    os.close(follower)
+    output = b""
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        output += chunk
+    process.wait(timeout=30)
+    os.close(leader)
+    assert process.returncode == 0, output.decode(errors="replace")
+    assert b"foreground" in output and b"background" not in output
