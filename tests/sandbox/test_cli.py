@@ -222,8 +222,7 @@ FOREGROUND_PROBE = (
 
 
 def test_on_a_terminal_the_command_gets_the_foreground(tmp_path: Path) -> None:
-    """With a controlling terminal, COMMAND's process group owns it (Ctrl-C and reads reach it),
-    and the terminal is handed back afterwards."""
+    """With a controlling terminal, COMMAND's process group owns it (Ctrl-C and reads reach it)."""
     import fcntl
     import pty
     import termios
