@@ -6,6 +6,12 @@ work over S3 and HTTPS). They keep each variable's attributes (decoded by `helpe
 floating-point ``_FillValue`` into NaN, and add a ``time`` coordinate in UTC computed from
 ``delta_time`` and the ATLAS epoch, with leap seconds (`delta_time_to_datetime`).
 
+Over S3 or HTTPS (a file object from ``earthaccess.open``, ``helpers.open_granule`` or
+``s3fs``), the readers fetch the chunks of all the variables at once, concurrently, and inflate
+them in threads (`helpers.fastread`): tens of times faster than h5py's one request at a time, with
+identical values. ``fast=False`` reads through h5py only; anything the fast path cannot do (an
+unusual filter or type, a non-fsspec file object) falls back to h5py by itself.
+
 ICESat-2 time in one paragraph: ``delta_time`` counts GPS seconds since the ATLAS Standard Data
 Product epoch, ``/ancillary_data/atlas_sdp_gps_epoch`` = 1198800018.0 GPS seconds after
 1980-01-06T00:00:00 (that is 2018-01-01T00:00:00 UTC). GPS time has no leap seconds and UTC does,
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any, TypeAlias
 
@@ -26,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
+from helpers import fastread
 from helpers.attrs import decode_attrs
 from helpers.errors import (
     BeamNotFoundError,
@@ -294,6 +301,43 @@ starts like an HTML/XML page, ...
         h5.close()
 
 
+Reader = Callable[[Sequence[h5py.Dataset], slice], list[np.ndarray]]
+"""Reads ``[dataset[rows] for dataset in datasets]`` (h5py, or the concurrent fast path)."""
+
+
+def _h5py_reader(datasets: Sequence[h5py.Dataset], rows: slice) -> list[np.ndarray]:
+    return [np.asarray(d[rows]) for d in datasets]
+
+
+@contextmanager
+def _open_for_reading(source: H5Source, fast: bool) -> Iterator[tuple[h5py.File, Reader]]:
+    """`open_hdf5`, or for an fsspec file object (``fast``) the concurrent reader of fastread."""
+    remote: fastread.RemoteHDF5File | None = None
+    h5: h5py.File | None = None
+    if fast and not isinstance(source, h5py.Group | str | os.PathLike):
+        try:
+            remote = fastread.RemoteHDF5File.from_file(source)
+            h5 = h5py.File(remote, "r")
+        except Exception:  # not fsspec, not HDF5, unreachable ...: open_hdf5 says it best
+            if remote is not None:
+                remote.close()
+            remote = None
+    if remote is None or h5 is None:
+        with open_hdf5(source) as opened:
+            yield opened, _h5py_reader
+        return
+    remote_file = remote
+
+    def read(datasets: Sequence[h5py.Dataset], rows: slice) -> list[np.ndarray]:
+        return fastread.read_datasets(datasets, remote_file, rows)
+
+    try:
+        yield h5, read
+    finally:
+        h5.close()
+        remote.close()
+
+
 def atlas_epoch(h5: h5py.Group) -> float:
     """Return ``/ancillary_data/atlas_sdp_gps_epoch`` of an open ICESat-2 file.
 
@@ -507,15 +551,15 @@ def _extra_dims(dset: h5py.Dataset, name: str) -> list[str]:
     return dims
 
 
-def _read_variable(
-    dset: h5py.Dataset, name: str, dim: str, n_rows: int, rows: slice, what: str
-) -> xr.Variable:
+def _check_rows(dset: h5py.Dataset, dim: str, n_rows: int, what: str) -> None:
     if dset.ndim == 0 or dset.shape[0] != n_rows:
         raise ValueError(
             f"{dset.name} in {what} has shape {dset.shape}, but this group has {n_rows} {dim}s: "
             f"it is not a per-{dim} variable. Read it with h5py directly."
         )
-    data = dset[rows]
+
+
+def _to_variable(dset: h5py.Dataset, data: np.ndarray, name: str, dim: str) -> xr.Variable:
     attrs = decode_attrs(dset)
     attrs.pop("coordinates", None)  # names paths of the file (e.g. ../delta_time), not of ds
     encoding: dict[str, Any] = {}
@@ -552,19 +596,23 @@ def _read_group(
     search: Sequence[str],
     rows: slice,
     what: str,
+    read: Reader = _h5py_reader,
 ) -> xr.Dataset:
     datasets = {name: _resolve_variable(group, name, search) for name in names}
     if "delta_time" in group and isinstance(group["delta_time"], h5py.Dataset):
         n_rows = group["delta_time"].shape[0]
     else:
         n_rows = next(iter(datasets.values())).shape[0]
+    for dset in datasets.values():
+        _check_rows(dset, dim, n_rows, what)
+    values = dict(zip(datasets, read(list(datasets.values()), rows), strict=True))
     data_vars: dict[str, xr.Variable] = {}
     coords: dict[str, xr.Variable] = {}
     for name, dset in datasets.items():
         key = name.rsplit("/", 1)[-1]
         if key in data_vars or key in coords:
             key = name.replace("/", "_")
-        variable = _read_variable(dset, key, dim, n_rows, rows, what)
+        variable = _to_variable(dset, values[name], key, dim)
         if key == "delta_time":
             coords["delta_time"] = variable
             coords["time"] = xr.Variable(
@@ -588,6 +636,7 @@ def read_atl03_beam(
     *,
     along_track: bool = False,
     subset: slice | None = None,
+    fast: bool = True,
 ) -> xr.Dataset:
     """Read photon variables of one ATL03 beam (``/gtXX/heights``) into an `xarray.Dataset`.
 
@@ -605,6 +654,10 @@ def read_atl03_beam(
         ``geolocation/segment_dist_x`` (metres from the equator crossing).
     subset
         Read only these photons, e.g. ``slice(0, 1_000_000)``; default all.
+    fast
+        For a file object from ``earthaccess.open``/``open_granule``/``s3fs`` (any fsspec
+        file), fetch all chunks concurrently (`helpers.fastread`); same values as h5py.
+        ``False`` reads through h5py and the file object's own cache only.
 
     Returns
     -------
@@ -640,23 +693,24 @@ def read_atl03_beam(
     names = _as_names(variables)
     rows = _as_rows(subset)
     what = _describe(source)
-    with open_hdf5(source) as h5:
+    with _open_for_reading(source, fast) as (h5, read):
         beam_group = _require_beam(h5, beam, what)
         hint = ""
         if "sea_ice_segments" in beam_group:
             hint = " This looks like ATL07: use read_atl07_beam."
         heights = _require_group(h5, f"{beam}/heights", what, hint)
-        ds = _read_group(h5, heights, names, dim="photon", search=("",), rows=rows, what=what)
+        ds = _read_group(
+            h5, heights, names, dim="photon", search=("",), rows=rows, what=what, read=read
+        )
         if along_track:
             geolocation = _require_group(h5, f"{beam}/geolocation", what)
-            geo = {
-                n: _resolve_variable(geolocation, n, ("",))[()]
-                for n in ("ph_index_beg", "segment_ph_cnt", "segment_dist_x")
-            }
+            geo_names = ("ph_index_beg", "segment_ph_cnt", "segment_dist_x")
+            geo_dsets = [_resolve_variable(geolocation, n, ("",)) for n in geo_names]
+            geo = dict(zip(geo_names, read(geo_dsets, slice(None)), strict=True))
             if "dist_ph_along" in ds:
                 dist_ph_along = ds["dist_ph_along"].values
             else:
-                dist_ph_along = _resolve_variable(heights, "dist_ph_along", ("",))[rows]
+                (dist_ph_along,) = read([_resolve_variable(heights, "dist_ph_along", ("",))], rows)
             n_photons = _resolve_variable(heights, "dist_ph_along", ("",)).shape[0]
             photon = np.arange(n_photons)[rows]
             segment = photon_segment_index(geo["ph_index_beg"], geo["segment_ph_cnt"], photon)
@@ -691,6 +745,7 @@ def read_atl07_beam(
     variables: Sequence[str] | str = ATL07_VARIABLES,
     *,
     subset: slice | None = None,
+    fast: bool = True,
 ) -> xr.Dataset:
     """Read sea-ice segment variables of one ATL07 beam into an `xarray.Dataset`.
 
@@ -706,6 +761,8 @@ def read_atl07_beam(
         Variables are named by their last path part in the dataset.
     subset
         Read only these segments, e.g. ``slice(0, 10_000)``; default all.
+    fast
+        As in `read_atl03_beam`: concurrent chunk reads for fsspec file objects.
 
     Returns
     -------
@@ -736,12 +793,19 @@ def read_atl07_beam(
     names = _as_names(variables)
     rows = _as_rows(subset)
     what = _describe(source)
-    with open_hdf5(source) as h5:
+    with _open_for_reading(source, fast) as (h5, read):
         beam_group = _require_beam(h5, beam, what)
         hint = " This looks like ATL03: use read_atl03_beam." if "heights" in beam_group else ""
         segments = _require_group(h5, f"{beam}/sea_ice_segments", what, hint)
         ds = _read_group(
-            h5, segments, names, dim="segment", search=("", "heights"), rows=rows, what=what
+            h5,
+            segments,
+            names,
+            dim="segment",
+            search=("", "heights"),
+            rows=rows,
+            what=what,
+            read=read,
         )
         ds.attrs = {
             **decode_attrs(beam_group),
