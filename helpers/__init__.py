@@ -10,7 +10,10 @@ s3fs, h5py, xarray, pyresample and cartopy themselves.
 * `decode_attrs`, `decode_attrs_dataset`: HDF5/netCDF attributes as plain Python values
   (`helpers.attrs`).
 * `read_atl03_beam`, `read_atl07_beam`, `strong_beams`, `delta_time_to_datetime`: ICESat-2 beams
-  into xarray (`helpers.readers`).
+  into xarray (`helpers.readers`); over S3/HTTPS they fetch chunks concurrently
+  (`helpers.fastread`).
+* `pair_nearest`, `Pairing`: nearest valid swath pixel of each point, neighbour info kept for
+  more variables (`helpers.pairing`).
 * `granule_table`: search results as a pandas table (`helpers.tables`).
 * `use_offline_natural_earth`: cartopy coastlines without a download (`helpers.maps`).
 * Errors: `helpers.errors`, all subclasses of `HelpersError`.
@@ -48,6 +51,7 @@ from helpers.errors import (
     VariableNotFoundError,
 )
 from helpers.maps import use_offline_natural_earth
+from helpers.pairing import Pairing, pair_nearest
 from helpers.readers import (
     ATL03_VARIABLES,
     ATL07_VARIABLES,
@@ -91,6 +95,9 @@ __all__ = [
     "read_atl03_beam",
     "read_atl07_beam",
     "strong_beams",
+    # pairing
+    "Pairing",
+    "pair_nearest",
     # tables
     "granule_table",
     # maps
