@@ -1,0 +1,136 @@
+"""The ways of reading gt1l's photon variables from S3 that the benchmark compares.
+
+Each reader gets a fresh S3 file system (no cached instance, listing or bytes) on the emulator
+and returns ``{variable: array}``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import h5py
+import numpy as np
+
+import helpers
+from benchmarks.s3server import S3Emulator
+
+__all__ = ["READERS", "Reader"]
+
+ReadFunction = Callable[[S3Emulator, str, Sequence[str]], dict[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One way of reading, with the words the results table uses for it."""
+
+    key: str
+    label: str
+    how: str
+    read: ReadFunction
+
+
+def _h5py_through(fileobj: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
+    with h5py.File(fileobj, "r") as h5:
+        return {n: h5[n][...] for n in names}
+
+
+def read_seed(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The seed tutorial: ``s3.open(path, "rb")`` with s3fs defaults, then h5py."""
+    fs = s3.filesystem()
+    with fs.open(path, "rb") as f:
+        return _h5py_through(f, names)
+
+
+def earthaccess_block_size(size: int) -> int:
+    """earthaccess 0.17's block size for a file of `size` bytes (4, 8 or 16 MiB)."""
+    try:
+        from earthaccess.store import _optimal_fsspec_block_size
+    except ImportError:  # pragma: no cover - the same rule, if earthaccess moves it
+        mib = 1024 * 1024
+        return 4 * mib if size < 100 * mib else 8 * mib if size < 1024 * mib else 16 * mib
+    return int(_optimal_fsspec_block_size(size))
+
+
+def read_earthaccess(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """``earthaccess.open`` defaults: fsspec's ``background`` block cache, 4-16 MiB by size."""
+    fs = s3.filesystem()
+    size = fs.info(path)["size"]
+    with fs.open(path, "rb", cache_type="background", block_size=earthaccess_block_size(size)) as f:
+        return _h5py_through(f, names)
+
+
+def read_helpers_blockcache(
+    s3: S3Emulator, path: str, names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """helpers before the fast path: ``HDF5_OPEN_KWARGS`` (8 MiB blockcache) and h5py."""
+    fs = s3.filesystem()
+    with fs.open(path, "rb", **helpers.HDF5_OPEN_KWARGS) as f:
+        ds = helpers.read_atl03_beam(f, "gt1l", _variables(names), fast=False)
+    return {n: ds[n.rsplit("/", 1)[-1]].values for n in names}
+
+
+def read_helpers(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """What notebooks do: ``helpers.read_atl03_beam`` on the file ``open_granule`` gives."""
+    fs = s3.filesystem()
+    with fs.open(path, "rb", **helpers.HDF5_OPEN_KWARGS) as f:
+        ds = helpers.read_atl03_beam(f, "gt1l", _variables(names))
+    return {n: ds[n.rsplit("/", 1)[-1]].values for n in names}
+
+
+def read_h5coro(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """h5coro with its S3 driver (boto3; endpoint from ``AWS_ENDPOINT_URL_S3``), defaults."""
+    from h5coro import h5coro, s3driver
+
+    os.environ["AWS_ENDPOINT_URL_S3"] = s3.endpoint
+    credentials = {
+        "aws_access_key_id": "benchmark",
+        "aws_secret_access_key": "benchmark",
+        "aws_session_token": "benchmark",
+    }
+    h5 = h5coro.H5Coro(path, s3driver.S3Driver, credentials=credentials)
+    try:
+        promise = h5.readDatasets(["/" + n for n in names], block=True)
+        return {n: np.asarray(promise["/" + n]) for n in names}
+    finally:
+        h5.close()
+
+
+def _variables(names: Sequence[str]) -> list[str]:
+    return [n.rsplit("/", 1)[-1] for n in names]
+
+
+def h5coro_available() -> bool:
+    """Whether h5coro is installed (it is in the ``dev`` extra)."""
+    try:
+        import h5coro  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+READERS: tuple[Reader, ...] = (
+    Reader("seed", "seed tutorial", "s3fs defaults (readahead, 50 MiB) + h5py", read_seed),
+    Reader(
+        "earthaccess",
+        "earthaccess.open defaults",
+        "fsspec background block cache, 4/8/16 MiB by file size + h5py",
+        read_earthaccess,
+    ),
+    Reader(
+        "helpers-blockcache",
+        "helpers, fast=False",
+        "HDF5_OPEN_KWARGS (8 MiB blockcache) + h5py: helpers before this work",
+        read_helpers_blockcache,
+    ),
+    Reader(
+        "helpers",
+        "helpers (default)",
+        "read_atl03_beam: chunk index via h5py, merged ranges fetched 64 at a time, "
+        "inflated in threads",
+        read_helpers,
+    ),
+    Reader("h5coro", "h5coro", "h5coro 1.x, S3 driver, 4 MiB cache lines, defaults", read_h5coro),
+)

@@ -1,0 +1,199 @@
+"""Write ``RESULTS.md`` and the plot from a `benchmarks.run.BenchmarkResult`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from benchmarks.run import BenchmarkResult, Row
+
+__all__ = ["write_report"]
+
+LAYOUT_TITLES = {
+    "v006": "v006 layout: (10000,) gzip chunks appended through time, interleaved",
+    "v007": "v007 cloud-optimized layout: 8 MiB paged aggregation, (100000,) chunks",
+}
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1e6:,.1f}"
+
+
+def _table(rows: list[Row], seed_walls: dict[tuple[str, float], float]) -> list[str]:
+    out = [
+        "| latency | reader | GETs | MB moved | MB needed | over-read | conns | depth "
+        "| wall s | CPU s | floor s | wall/floor | vs seed | identical |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
+    ]
+    for r in rows:
+        seed = seed_walls.get((r.layout, r.latency_ms))
+        speedup = f"{seed / r.wall:,.1f}x" if seed and r.wall else ""
+        ok = "yes" if r.identical else f"**NO** {r.error}"
+        out.append(
+            f"| {r.latency_ms:.0f} ms | {r.reader} | {r.gets:,} | {_mb(r.bytes_moved)} "
+            f"| {_mb(r.bytes_needed)} | {r.over_read:.2f} | {r.connections} | {r.depth} "
+            f"| {r.wall:.2f} | {r.cpu:.2f} | {r.floor:.2f} | {r.wall_over_floor:.1f} "
+            f"| {speedup} | {ok} |"
+        )
+    return out
+
+
+def _targets(result: BenchmarkResult) -> list[str]:
+    """The issue's targets, checked on the v006 granule at 30 ms."""
+    lines = []
+    for layout in ("v006", "v007"):
+        rows = {r.reader: r for r in result.rows if r.layout == layout and r.latency_ms == 30}
+        seed, fast = rows.get("seed"), rows.get("helpers")
+        if not (seed and fast):
+            continue
+        speed = seed.wall / fast.wall
+        lines += [
+            f"- {layout}, 30 ms: helpers is **{speed:.1f}x** faster than the seed way "
+            f"(target >= 10x: {'met' if speed >= 10 else 'NOT met'}); "
+            f"wall/floor **{fast.wall_over_floor:.2f}** (target <= 2: "
+            f"{'met' if fast.wall_over_floor <= 2 else 'NOT met'}); bytes moved / needed "
+            f"**{fast.over_read:.2f}** (target <= 1.5: "
+            f"{'met' if fast.over_read <= 1.5 else 'NOT met'})."
+        ]
+    p = result.pairing
+    if p:
+        pairing_met = p["helpers_seconds"] < 0.5 and p["helpers_seconds"] <= p["seed_seconds"]
+        lines.append(
+            f"- Pairing {p['points']:,} segments against {p['pixels']:,} pixels: helpers "
+            f"**{p['helpers_seconds']:.2f} s** vs seed {p['seed_seconds']:.2f} s (target < 0.5 s "
+            f"and never slower: {'met' if pairing_met else 'NOT met'})."
+        )
+    return lines
+
+
+def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
+    """Write the Markdown report to `out` and, if `plot`, the PNG figure."""
+    seed_walls = {(r.layout, r.latency_ms): r.wall for r in result.rows if r.reader == "seed"}
+    m, e = result.machine, result.emulator
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Written by `{result.command}` on {time.strftime('%Y-%m-%d %H:%M %Z')} in "
+        f"{result.seconds / 60:.1f} min. Protocol: `/work/shared/PERFORMANCE.md`; explanation: "
+        "`book/performance.md`. One run; ratios are from that run.",
+        "",
+        "<!-- results-start -->",
+        "",
+        "## Machine",
+        "",
+        f"- {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory', '?')} RAM, "
+        f"{m.get('platform', '')}",
+        f"- Load average (1, 5, 15 min) before: {', '.join(f'{x:.2f}' for x in m['load_before'])}; "
+        f"after: {', '.join(f'{x:.2f}' for x in m.get('load_after', ()))} "
+        "(the machine is shared with other work).",
+        "- Versions: " + ", ".join(f"{k} {val}" for k, val in result.versions.items()),
+        "",
+        "## Conditions",
+        "",
+        f"- S3 emulator (`benchmarks/s3server.py`) on 127.0.0.1, serving the files from disk with "
+        f"Range; every request waits the added latency before its first byte; each connection "
+        f"sends at most {result.bandwidth / 1e6:.0f} MB/s.",
+        f"- Emulator floor at 0 ms added latency: {e.get('request_ms_raw', 0):.2f} ms per request "
+        f"with a bare HTTP client, {e.get('request_ms_s3fs', 0):.2f} ms through "
+        f"s3fs/aiobotocore; one connection delivers {e.get('one_connection_mb_s', 0):.1f} MB/s.",
+        f"- Read: the five photon variables of gt1l ({', '.join(_names())}).",
+        "- floor = depth x latency + MB needed / (conns x bandwidth) + inflate time / "
+        f"{result.cores} cores; conns = the most requests the reader had in flight at once; "
+        "depth = 2 + chunk B-tree levels (metadata, each index level, chunks).",
+        "",
+        "## Granules",
+        "",
+        "| layout | file MB | chunks needed | MB needed (chunks + metadata) | raw MB "
+        "| B-tree levels | inflate, 1 core |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for layout, n in result.needs.items():
+        lines.append(
+            f"| {LAYOUT_TITLES.get(layout, layout)} | {_mb(n['file_bytes'])} | {n['chunks']:,} "
+            f"| {_mb(n['bytes_needed'])} ({_mb(n['chunk_bytes'])} + "
+            f"{n['metadata_bytes'] / 1e3:.0f} kB) "
+            f"| {_mb(n['raw_bytes'])} | {n['btree_levels']} | {n['inflate_seconds']:.2f} s |"
+        )
+    lines += ["", "## Readers", ""]
+    for key, (label, how) in result.readers.items():
+        lines.append(f"- `{key}`: {label}: {how}.")
+    lines += ["", "## Targets", "", *_targets(result)]
+    for layout in result.needs:
+        rows = [r for r in result.rows if r.layout == layout]
+        lines += ["", f"## {LAYOUT_TITLES.get(layout, layout)}", "", *_table(rows, seed_walls)]
+    if result.pairing:
+        p = result.pairing
+        lines += [
+            "",
+            "## Pairing",
+            "",
+            f"{p['points']:,} segments against a 2030 x 1354 swath ({p['pixels']:,} pixels, "
+            f"{p['valid_fraction']:.0%} valid), radius 1000 m, best of 3:",
+            "",
+            "| way | seconds | points paired |",
+            "|---|---:|---:|",
+            f"| seed: `kd_tree.resample_nearest` on the masked swath | {p['seed_seconds']:.3f} "
+            f"| {p['seed_paired']:,} |",
+            f"| helpers: `pair_nearest` (valid pixels only, pykdtree, neighbour info kept) "
+            f"| {p['helpers_seconds']:.3f} | {p['helpers_paired']:,} |",
+            "| helpers: `Pairing.sample` of one more variable "
+            f"| {p['resample_again_seconds']:.4f} | |",
+            "",
+            f"Identical values wherever the seed way pairs a point: "
+            f"{'yes' if p['identical_where_seed_paired'] else '**NO**'}. helpers pairs "
+            f"{p['helpers_paired'] - p['seed_paired']:,} more points: those whose nearest pixel "
+            "is cloudy but that have a clear pixel within 1 km.",
+        ]
+    lines += ["", "<!-- results-end -->", ""]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
+    if plot is not None:
+        _plot(result, plot)
+
+
+def _names() -> tuple[str, ...]:
+    from benchmarks.run import NAMES
+
+    return tuple(n.rsplit("/", 1)[-1] for n in NAMES)
+
+
+def _plot(result: BenchmarkResult, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    layouts = list(result.needs)
+    fig, axes = plt.subplots(1, len(layouts), figsize=(6.2 * len(layouts), 4.2), squeeze=False)
+    latencies = result.latencies_ms
+    readers = list(result.readers)
+    width = 0.8 / max(1, len(latencies))
+    for ax, layout in zip(axes[0], layouts, strict=True):
+        for k, latency in enumerate(latencies):
+            rows = {
+                r.reader: r for r in result.rows if r.layout == layout and r.latency_ms == latency
+            }
+            xs = [i + (k - (len(latencies) - 1) / 2) * width for i in range(len(readers))]
+            walls = [rows[r].wall if r in rows else 0 for r in readers]
+            floors = [rows[r].floor if r in rows else 0 for r in readers]
+            ax.bar(xs, walls, width * 0.95, label=f"{latency:.0f} ms", alpha=0.85)
+            ax.scatter(xs, floors, marker="_", s=120, color="black", zorder=3)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(readers)))
+        ax.set_xticklabels(readers, rotation=20, ha="right")
+        ax.set_ylabel("wall time, s (log)")
+        ax.set_title(LAYOUT_TITLES.get(layout, layout).split(":")[0] + " layout", fontsize=10)
+        ax.grid(axis="y", which="both", alpha=0.3)
+    axes[0][0].legend(title="added latency (black: floor)", fontsize=8)
+    fig.suptitle(
+        f"Reading gt1l's five photon variables from S3 "
+        f"({result.size_bytes / 1e9:.1f} GB granule, "
+        f"{result.bandwidth / 1e6:.0f} MB/s per connection)",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

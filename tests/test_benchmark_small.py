@@ -1,0 +1,86 @@
+"""The benchmark at a small size: every reader returns the same arrays (no timing asserts)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.granule import GranuleSpec, cached_granule
+from benchmarks.layout import measure_needs
+from benchmarks.pairing import make_scene, run_pairing
+from benchmarks.readers import READERS, h5coro_available
+from benchmarks.run import NAMES, run_benchmark
+
+
+@pytest.fixture(scope="module")
+def result(tmp_path_factory: pytest.TempPathFactory):
+    cache = tmp_path_factory.mktemp("bench-cache")
+    return run_benchmark(
+        size=3_000_000,
+        latencies_ms=[0.0],
+        bandwidth=0.0,  # unthrottled: this checks agreement, not speed
+        cache=cache,
+        pairing=False,
+        log=lambda *_: None,
+    )
+
+
+def test_every_reader_returns_the_same_arrays_on_both_layouts(result) -> None:
+    expected = {r.key for r in READERS if r.key != "h5coro" or h5coro_available()}
+    for layout in ("v006", "v007"):
+        rows = [r for r in result.rows if r.layout == layout]
+        assert {r.reader for r in rows} == expected
+        for row in rows:
+            assert row.error == "", (row.reader, row.error)
+            assert row.identical, f"{row.reader} on {layout} differs from h5py on the local file"
+            assert row.gets > 0 and row.bytes_moved > 0
+
+
+def test_helpers_moves_only_what_it_needs_plus_metadata_blocks(result) -> None:
+    for layout in ("v006", "v007"):
+        rows = {r.reader: r for r in result.rows if r.layout == layout}
+        helpers, seed = rows["helpers"], rows["seed"]
+        needs = result.needs[layout]
+        # the chunks once, plus at most a few 1 MiB metadata blocks
+        assert helpers.bytes_moved <= needs["chunk_bytes"] + 4 * 1024 * 1024
+        assert helpers.bytes_moved < seed.bytes_moved
+
+
+def test_granules_have_the_real_chunking(tmp_path: Path) -> None:
+    import h5py
+
+    spec = GranuleSpec(target_bytes=2_000_000)
+    v006 = cached_granule(tmp_path, spec, "v006")
+    v007 = cached_granule(tmp_path, spec, "v007")
+    assert cached_granule(tmp_path, spec, "v006") == v006  # cached, not rewritten
+    with h5py.File(v006) as f, h5py.File(v007) as g:
+        for name in NAMES:
+            assert f[name].chunks == (10_000,) and f[name].compression == "gzip"
+            assert g[name].chunks == (100_000,) or g[name].chunks == g[name].shape
+            assert np.array_equal(f[name][...], g[name][...])
+        fcpl = g.id.get_create_plist()
+        assert fcpl.get_file_space_page_size() == 8 * 1024 * 1024
+        # v006: gt1l's chunks are interleaved with other beams' (appended through time)
+        offsets = []
+        f["gt1l/heights/h_ph"].id.chunk_iter(lambda c: offsets.append(c.byte_offset))
+        other = []
+        f["gt2l/heights/h_ph"].id.chunk_iter(lambda c: other.append(c.byte_offset))
+        assert min(other) < max(offsets) and min(offsets) < max(other)
+    needs = measure_needs(v006, NAMES)
+    assert needs.chunk_bytes > 0 and needs.metadata_bytes > 0 and needs.btree_levels >= 1
+
+
+def test_generation_is_deterministic(tmp_path: Path) -> None:
+    spec = GranuleSpec(target_bytes=1_000_000)
+    a = cached_granule(tmp_path / "a", spec, "v006").read_bytes()
+    b = cached_granule(tmp_path / "b", spec, "v006").read_bytes()
+    assert a == b
+
+
+def test_pairing_agrees_with_the_seed_way_on_a_small_scene() -> None:
+    scene = make_scene(rows=300, cols=200, points=20_000)
+    p = run_pairing(scene, repeat=1)
+    assert p.identical_where_seed_paired
+    assert p.helpers_paired >= p.seed_paired > 0
