@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from werkzeug.wrappers import Request
 
 from sandbox.catalog.build import Catalog
@@ -25,8 +22,7 @@ from sandbox.daac import DaacApp, host_name
 from sandbox.edl import EarthdataLogin, TokenStore
 from sandbox.httputil import json_response
 from sandbox.pages import LandingPages, status_app
-
-WSGIApp = Callable[[dict, Any], Any]
+from sandbox.servers import WSGIApp
 
 
 class HostDispatcher:

@@ -36,6 +36,7 @@ from sandbox.servers import (
     bind_loopback,
     ipv6_loopback_available,
 )
+from sandbox.state import pid_alive
 from sandbox.tls import make_certificates
 
 log = logging.getLogger("sandbox")
@@ -59,23 +60,13 @@ def load_granules(cache_dir: Path) -> list[Granule]:
     return list(ensure_granules(cache_dir=cache_dir))
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def new_instance_dir(parent: Path) -> Path:
     """A fresh ``<pid>-<random>`` folder for one instance's files; removes the folders of
     instances whose process is gone (a crash or SIGKILL leaves them behind)."""
     parent.mkdir(parents=True, exist_ok=True)
     for stale in parent.iterdir():
         pid = stale.name.split("-", 1)[0]
-        if stale.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+        if stale.is_dir() and pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(stale, ignore_errors=True)
     return Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=parent))
 

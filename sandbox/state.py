@@ -16,6 +16,17 @@ from pathlib import Path
 STATE_FILE = "serve.json"
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists (possibly owned by another user)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @dataclass(frozen=True)
 class ServeState:
     """What a running ``serve`` publishes."""
@@ -27,12 +38,8 @@ class ServeState:
 
     def alive(self) -> bool:
         """Whether the process exists and its proxy accepts connections."""
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
+        if not pid_alive(self.pid):
             return False
-        except PermissionError:
-            pass  # exists, owned by someone else
         try:
             with socket.create_connection(("127.0.0.1", self.proxy_port), timeout=2):
                 return True

@@ -119,7 +119,7 @@ class GranuleRecord:
     @property
     def updated(self) -> datetime:
         """When the record was last revised."""
-        return self.production + timedelta(days=1, minutes=17)
+        return _revision_dates(self.production)[1]
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -140,6 +140,12 @@ class GranuleRecord:
     def size_mb(self) -> float:
         """Total size of the record's files in MB (what earthaccess's ``size()`` adds up)."""
         return sum(f.size for f in self.files) / _MB
+
+
+def _revision_dates(production: datetime) -> tuple[datetime, datetime]:
+    """(inserted, updated) of a record whose file was produced at ``production``."""
+    inserted = production + timedelta(days=1)
+    return inserted, inserted + timedelta(minutes=17)
 
 
 def _equator_crossing(granule: Granule) -> datetime | None:
@@ -252,8 +258,7 @@ def build_granule_record(
     production = parse_iso(spec.revision_date) - timedelta(
         hours=1 + hours_offset(granule.name, 24 * 20)
     )
-    inserted = production + timedelta(days=1)
-    updated = inserted + timedelta(minutes=17)
+    inserted, updated = _revision_dates(production)
     product = PRODUCTS[granule.short_name]
     platform, _, instrument, _ = product.platform
 

@@ -51,3 +51,54 @@ def run_python(sandbox: Sandbox, code: str, timeout: float = 120, **extra_env: s
     if done.returncode != 0:
         raise AssertionError(f"child failed ({done.returncode}):\n{done.stderr[-4000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def s3_client(sandbox: Sandbox, credentials: dict[str, str]):  # noqa: ANN201 (botocore client)
+    """A boto3 S3 client on the sandbox's endpoint with ``/s3credentials``-style credentials."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=sandbox.env()["AWS_ENDPOINT_URL_S3"],
+        region_name="us-west-2",
+        aws_access_key_id=credentials["accessKeyId"],
+        aws_secret_access_key=credentials["secretAccessKey"],
+        aws_session_token=credentials["sessionToken"],
+    )
+
+
+def record_links(sandbox: Sandbox) -> list[str]:
+    """Every URL the sandbox's records link to (RelatedUrls and direct-distribution endpoints)."""
+    assert sandbox.catalog is not None
+    urls: set[str] = set()
+    for record in (*sandbox.catalog.collections, *sandbox.catalog.granules):
+        urls.update(u["URL"] for u in record.umm.get("RelatedUrls", []))
+        if ddi := record.umm.get("DirectDistributionInformation"):
+            urls.update((ddi["S3CredentialsAPIEndpoint"], ddi["S3CredentialsAPIDocumentationURL"]))
+    return sorted(urls)
+
+
+def check_links_resolve(sandbox: Sandbox, http: requests.Session) -> dict[str, int]:
+    """HEAD every https link (``http`` carries a token) and every s3 link (with its DAAC's
+    credentials); returns how many of each resolved. Fails on the first that does not."""
+    credentials = {
+        prefix: http.get(f"https://{host}/s3credentials", timeout=30).json()
+        for prefix, host in (
+            ("nsidc", "data.nsidc.earthdatacloud.nasa.gov"),
+            ("podaac", "archive.podaac.earthdata.nasa.gov"),
+        )
+    }
+    clients = {prefix: s3_client(sandbox, creds) for prefix, creds in credentials.items()}
+    checked = {"https": 0, "s3": 0}
+    for url in record_links(sandbox):
+        if url.startswith("s3://"):
+            bucket, key = url[len("s3://") :].split("/", 1)
+            s3 = clients["nsidc" if bucket.startswith("nsidc") else "podaac"]
+            assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0, url
+            checked["s3"] += 1
+        else:
+            assert url.startswith("https://"), url
+            response = http.head(url, timeout=30, allow_redirects=False)
+            assert response.status_code == 200, (url, response.status_code)
+            checked["https"] += 1
+    return checked

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from sandbox_http import edl_token, session
+from sandbox_http import check_links_resolve, edl_token, session
 
 from sandbox.service import Sandbox
 
@@ -20,48 +20,8 @@ def http(sandbox_us: Sandbox) -> requests.Session:
     return s
 
 
-def _links(sandbox: Sandbox) -> list[str]:
-    assert sandbox.catalog is not None
-    urls: list[str] = []
-    for record in (*sandbox.catalog.collections, *sandbox.catalog.granules):
-        urls += [u["URL"] for u in record.umm.get("RelatedUrls", [])]
-        ddi = record.umm.get("DirectDistributionInformation")
-        if ddi:
-            urls += [ddi["S3CredentialsAPIEndpoint"], ddi["S3CredentialsAPIDocumentationURL"]]
-    return sorted(set(urls))
-
-
 def test_every_link_in_every_record_resolves(sandbox_us: Sandbox, http: requests.Session) -> None:
-    import boto3
-
-    credentials = {
-        bucket_daac: http.get(f"https://{host}/s3credentials", timeout=30).json()
-        for bucket_daac, host in (
-            ("nsidc", "data.nsidc.earthdatacloud.nasa.gov"),
-            ("podaac", "archive.podaac.earthdata.nasa.gov"),
-        )
-    }
-    env = sandbox_us.env()
-    checked = {"https": 0, "s3": 0}
-    for url in _links(sandbox_us):
-        if url.startswith("s3://"):
-            bucket, key = url[len("s3://") :].split("/", 1)
-            creds = credentials["nsidc" if bucket.startswith("nsidc") else "podaac"]
-            s3 = boto3.client(
-                "s3",
-                endpoint_url=env["AWS_ENDPOINT_URL_S3"],
-                region_name="us-west-2",
-                aws_access_key_id=creds["accessKeyId"],
-                aws_secret_access_key=creds["secretAccessKey"],
-                aws_session_token=creds["sessionToken"],
-            )
-            assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0, url
-            checked["s3"] += 1
-        else:
-            assert url.startswith("https://"), url
-            response = http.head(url, timeout=30, allow_redirects=False)
-            assert response.status_code == 200, (url, response.status_code)
-            checked["https"] += 1
+    checked = check_links_resolve(sandbox_us, http)
     assert checked["https"] > 50 and checked["s3"] > 30
 
 

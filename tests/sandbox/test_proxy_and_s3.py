@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import time
 
-import boto3
 import botocore.exceptions
 import pytest
 import requests
-from sandbox_http import edl_token, session
+from sandbox_http import edl_token, s3_client, session
 
 from sandbox.service import Sandbox
 
@@ -81,15 +80,16 @@ def test_no_metadata_service_elsewhere_and_the_answer_is_immediate(
 
 
 def _s3(sandbox: Sandbox, creds: dict[str, str] | None = None, **overrides: str):  # noqa: ANN202
-    creds = creds or {}
-    return boto3.client(
-        "s3",
-        endpoint_url=sandbox.env()["AWS_ENDPOINT_URL_S3"],
-        region_name="us-west-2",
-        aws_access_key_id=overrides.get("key", creds.get("accessKeyId", "ASIANOTHINGISSUED00")),
-        aws_secret_access_key=creds.get("secretAccessKey", "x" * 40),
-        aws_session_token=overrides.get("token", creds.get("sessionToken", "no-token")),
-    )
+    """An S3 client with ``creds`` (default: a key id never issued), token overridable."""
+    creds = {
+        "accessKeyId": "ASIANOTHINGISSUED00",
+        "secretAccessKey": "x" * 40,
+        "sessionToken": "no-token",
+        **(creds or {}),
+    }
+    if "token" in overrides:
+        creds["sessionToken"] = overrides["token"]
+    return s3_client(sandbox, creds)
 
 
 def _nsidc_credentials(sandbox: Sandbox) -> dict[str, str]:
