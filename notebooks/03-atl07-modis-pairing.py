@@ -707,7 +707,7 @@ print(
     f"heights {height_limits[0]:.2f} to {height_limits[1]:.2f} m"
 )
 
-# %% mystnb={"image": {"alt": "Map of the Arctic Ocean in a north polar stereographic projection with Greenland at the bottom. The MODIS swath shows trustworthy sea surface temperature from blue (near freezing) to red (warmer) in kelvin over the open ocean between Greenland and Norway, and pale blue where its pixels are flagged as sea ice. The ICESat-2 track runs from the north coast of Greenland across the North Pole towards Siberia, coloured by sea-ice height in metres. The small study box on the north coast of Greenland is outlined in black."}}
+# %% mystnb={"image": {"alt": "Map of the Arctic Ocean in a north polar stereographic projection with Greenland at the bottom. The MODIS swath shows trustworthy sea surface temperature from blue (near freezing) to red (warmer) in kelvin over the open ocean between Greenland and Svalbard, and pale blue where its pixels are flagged as sea ice. The ICESat-2 track runs from the north coast of Greenland across the North Pole towards Siberia, coloured by sea-ice height in metres. The small study box on the north coast of Greenland is outlined in black."}}
 projection = ccrs.NorthPolarStereo(central_longitude=-45)
 step = 2
 xy = projection.transform_points(
@@ -907,7 +907,9 @@ else:
 # - **Different footprints.** A MODIS pixel is about 1 km across at the centre of the swath and
 #   several km at its edges; an ATL07 segment is 10 to 200 m long and about 11 m wide. One pixel is
 #   shared by dozens of segments and averages over everything in it: a 50 m lead inside a pixel of
-#   ice does not get its own temperature.
+#   ice does not get its own temperature. Near the edges of the swath, where this granule sees the
+#   study box, pixel centres are more than 2 km apart, so a 1 km radius leaves gaps between them
+#   even under a clear sky.
 # - **Different times.** Here the pairs are more than an hour apart (the table above): the rule
 #   of step 5 chose the closest *usable* granule, not the closest one. The ice drifts, often 5 to
 #   20 km a day, and clouds move, so the pixel may no longer be over the same piece of ice.
