@@ -2,7 +2,6 @@
 # Every check of the project, as CI runs it (`make test`). Extra arguments go to the first pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export MPLBACKEND=Agg
 py=.venv/bin/python
 
 echo "== ruff (lint and format)"
