@@ -1,4 +1,4 @@
-"""Port fallback and TLS serving: a taken port moves with a warning; a silent client stalls nobody."""
+"""Port fallback and TLS serving: a taken port moves with a warning; silent clients stall nobody."""
 
 from __future__ import annotations
 
