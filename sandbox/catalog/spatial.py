@@ -149,27 +149,24 @@ def segments_intersect(a: Point, b: Point, c: Point, d: Point) -> bool:
     )
 
 
+def _edges_cross(a: Sequence[Point], b: Sequence[Point]) -> bool:
+    """Whether any segment of polyline ``a`` meets any segment of polyline ``b``."""
+    return any(
+        segments_intersect(p1, p2, q1, q2)
+        for p1, p2 in zip(a, a[1:], strict=False)
+        for q1, q2 in zip(b, b[1:], strict=False)
+    )
+
+
 def rings_intersect(a: Sequence[Point], b: Sequence[Point]) -> bool:
     """Whether the areas enclosed by two closed rings share at least one point."""
     if not boxes_overlap(ring_bounds(a), ring_bounds(b)):
         return False
-    if point_in_ring(a[0], b) or point_in_ring(b[0], a):
-        return True
-    for p1, p2 in zip(a, a[1:], strict=False):
-        for q1, q2 in zip(b, b[1:], strict=False):
-            if segments_intersect(p1, p2, q1, q2):
-                return True
-    return False
+    return point_in_ring(a[0], b) or point_in_ring(b[0], a) or _edges_cross(a, b)
 
 
 def line_intersects_ring(line: Sequence[Point], ring: Sequence[Point]) -> bool:
     """Whether a polyline touches the area enclosed by a closed ring."""
     if not boxes_overlap(ring_bounds(line), ring_bounds(ring)):
         return False
-    if point_in_ring(line[0], ring):
-        return True
-    for p1, p2 in zip(line, line[1:], strict=False):
-        for q1, q2 in zip(ring, ring[1:], strict=False):
-            if segments_intersect(p1, p2, q1, q2):
-                return True
-    return False
+    return point_in_ring(line[0], ring) or _edges_cross(line, ring)
