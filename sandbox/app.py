@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from wsgiref.types import StartResponse, WSGIEnvironment
+
 from werkzeug.wrappers import Request
 
 from sandbox.catalog.build import Catalog
@@ -32,7 +35,7 @@ class HostDispatcher:
         self.routes = routes
         self.local = local
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN204 (WSGI)
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         host = host_name(Request(environ))
         app = self.routes.get(host) or (self.local if host in LOCAL_HOSTS else None)
         if app is None:

@@ -14,8 +14,12 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sandbox.config import ENV_LOG, REGIONS, default_cache_dir
+
+if TYPE_CHECKING:
+    from sandbox.service import Sandbox
 
 log = logging.getLogger("sandbox")
 
@@ -102,7 +106,7 @@ def _configure_logging() -> None:
     log.propagate = False
 
 
-def _make_sandbox(args: argparse.Namespace, cache_dir: Path):  # noqa: ANN202 (Sandbox)
+def _make_sandbox(args: argparse.Namespace, cache_dir: Path) -> Sandbox:
     from sandbox.service import Sandbox  # heavy imports only for commands that start services
 
     return Sandbox(

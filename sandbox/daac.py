@@ -8,7 +8,9 @@ accept a Basic-auth / OAuth redirect dance the sandbox leaves out).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
@@ -44,7 +46,7 @@ class DaacApp:
         self.credentials = credentials
         self._daacs: dict[str, Daac] = {daac.host: daac for daac in DAACS}
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN204 (WSGI)
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         return self.respond(request)(environ, start_response)
 

@@ -15,8 +15,10 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
@@ -164,7 +166,7 @@ class EarthdataLogin:
             ]
         )
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN204 (WSGI)
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         adapter = self.url_map.bind_to_environ(environ)
         try:

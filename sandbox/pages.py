@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from wsgiref.types import StartResponse, WSGIEnvironment
+
 from werkzeug.wrappers import Request, Response
 
 from sandbox.catalog.build import Catalog
@@ -15,7 +18,7 @@ class LandingPages:
     def __init__(self, catalog: Catalog) -> None:
         self.pages = {url.rstrip("/"): title for url, title in catalog.pages.items()}
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN204 (WSGI)
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         url = f"https://{host_name(request)}{request.path}".rstrip("/")
         title = self.pages.get(url)
@@ -30,7 +33,7 @@ class LandingPages:
         return response(environ, start_response)
 
 
-def status_app(environ: dict, start_response):  # noqa: ANN201 (WSGI)
+def status_app(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
     """``status.earthdata.nasa.gov``: every service OK (``/api/v1/statuses``)."""
     request = Request(environ)
     if request.path.rstrip("/") == "/api/v1/statuses":

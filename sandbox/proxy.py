@@ -60,10 +60,10 @@ class ProxyHandler(BaseHTTPRequestHandler):
     server_version = "earthdata-sandbox-proxy"
     sys_version = ""
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence http.server's access log (request lines carry query strings)."""
 
-    def do_CONNECT(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_CONNECT(self) -> None:
         """Open a tunnel to an emulated host, or refuse."""
         host, _, port = self.path.rpartition(":")
         host = host.strip("[]").lower()
@@ -95,7 +95,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             return
         self._refuse(host)
 
-    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _plain  # noqa: N815
+    do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _plain
 
     def _discard_body(self) -> None:
         length = self.headers.get("Content-Length")

@@ -14,14 +14,15 @@ import socket
 import ssl
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 log = logging.getLogger("sandbox")
 
-WSGIApp = Callable[..., Any]
+WSGIApp = Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]
 _HANDSHAKE_TIMEOUT = 10.0
 
 
@@ -34,11 +35,11 @@ class QuietRequestHandler(WSGIRequestHandler):
             host = self.headers.get("Host", "-") if self.headers else "-"
             log.debug("%s %s%s -> %s", self.command, host, path, code)
 
-    def log_error(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib's name)
+    def log_error(self, format: str, *args: Any) -> None:
         # http.server passes the raw request line for some errors; keep only the method and path.
         log.warning("request error: %s", (format % args).split("?", 1)[0])
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s", (format % args).split("?", 1)[0])
 
 

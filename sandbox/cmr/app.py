@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Iterable
 from typing import Any
+from wsgiref.types import StartResponse, WSGIEnvironment
 
 from werkzeug.wrappers import Request, Response
 
@@ -49,7 +51,7 @@ class CmrApp:
             **{g.concept_id: g for g in catalog.granules},
         }
 
-    def __call__(self, environ: dict, start_response):  # noqa: ANN204 (WSGI)
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         started = environ["sandbox.started"] = time.monotonic()
         rid = request_id()

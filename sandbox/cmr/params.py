@@ -381,7 +381,7 @@ def _parse_range(value: str, name: str, errors: ErrorCollector) -> tuple[float, 
     return (low, high)
 
 
-def _parse_int(name: str, value: str, low: int, high: int | None) -> int | None:
+def _parse_int(value: str, low: int, high: int | None) -> int | None:
     try:
         number = int(value)
     except ValueError:
@@ -443,19 +443,19 @@ def parse_query(concept_type: ConceptType, items: Iterable[tuple[str, str]]) -> 
 
     page_size = DEFAULT_PAGE_SIZE
     if "page_size" in values:
-        parsed_size = _parse_int("page_size", values["page_size"][-1], 0, MAX_PAGE_SIZE)
+        parsed_size = _parse_int(values["page_size"][-1], 0, MAX_PAGE_SIZE)
         if parsed_size is None:
             errors.add(f"page_size must be a number between 0 and {MAX_PAGE_SIZE}")
         else:
             page_size = parsed_size
     page_num = None
     if "page_num" in values:
-        page_num = _parse_int("page_num", values["page_num"][-1], 1, None)
+        page_num = _parse_int(values["page_num"][-1], 1, None)
         if page_num is None:
             errors.add("page_num must be a number greater than or equal to 1")
     offset = None
     if "offset" in values:
-        offset = _parse_int("offset", values["offset"][-1], 0, None)
+        offset = _parse_int(values["offset"][-1], 0, None)
         if offset is None:
             errors.add("offset must be a number greater than or equal to 0")
 

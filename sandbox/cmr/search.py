@@ -11,7 +11,7 @@ from typing import Any
 
 from sandbox.catalog import spatial
 from sandbox.catalog.build import Catalog, granule_sort_key
-from sandbox.catalog.collections import PRODUCTS, doi, entry_title
+from sandbox.catalog.collections import PRODUCTS, CollectionSpec, doi, entry_title
 from sandbox.catalog.records import CollectionRecord, GranuleRecord, parse_iso
 from sandbox.cmr.errors import CmrError
 from sandbox.cmr.params import Query, TemporalRange, wildcard_regex
@@ -37,7 +37,7 @@ def _number(concept_id: str) -> int:
     return int(concept_id[1:].split("-", 1)[0])
 
 
-def _spec(record: Record):  # noqa: ANN202 (CollectionSpec)
+def _spec(record: Record) -> CollectionSpec:
     return record.spec if isinstance(record, CollectionRecord) else record.collection
 
 

@@ -53,7 +53,7 @@ def run_python(sandbox: Sandbox, code: str, timeout: float = 120, **extra_env: s
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def s3_client(sandbox: Sandbox, credentials: dict[str, str]):  # noqa: ANN201 (botocore client)
+def s3_client(sandbox: Sandbox, credentials: dict[str, str]) -> Any:
     """A boto3 S3 client on the sandbox's endpoint with ``/s3credentials``-style credentials."""
     import boto3
 

@@ -221,20 +221,25 @@ FOREGROUND_PROBE = (
 )
 
 
+# Makes a pseudo-terminal the controlling terminal of a new session, then becomes the command.
+ON_TERMINAL = (
+    "import os, sys\n"
+    "os.login_tty(int(sys.argv[1]))\n"
+    "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])"
+)
+
+
 def test_on_a_terminal_the_command_gets_the_foreground(tmp_path: Path) -> None:
     """With a controlling terminal, COMMAND's process group owns it (Ctrl-C and reads reach it)."""
-    import fcntl
     import pty
-    import termios
 
     leader, follower = pty.openpty()
-
-    def take_terminal() -> None:  # runs in the child: make the pty its controlling terminal
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
     process = subprocess.Popen(
         [
             sys.executable,
+            "-c",
+            ON_TERMINAL,
+            str(follower),
             str(WRAPPER),
             str(tmp_path / "granules"),
             "--cache-dir",
@@ -247,11 +252,7 @@ def test_on_a_terminal_the_command_gets_the_foreground(tmp_path: Path) -> None:
             "-c",
             FOREGROUND_PROBE,
         ],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        start_new_session=True,
-        preexec_fn=take_terminal,  # noqa: PLW1509 (test only)
+        pass_fds=(follower,),
     )
     os.close(follower)
     output = b""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_children_without_the_sandbox_environment_have_no_guard() -> None:
     assert done.stdout.strip() == "False"
 
 
-def test_sitecustomize_keeps_a_shadowed_sitecustomize_working(tmp_path) -> None:  # noqa: ANN001
+def test_sitecustomize_keeps_a_shadowed_sitecustomize_working(tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
     (other / "sitecustomize.py").write_text("import builtins\nbuiltins.SHADOWED_RAN = True\n")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
@@ -32,7 +33,9 @@ print(notebook.cells[-1].outputs[0]["text"].strip())
 """
 
 
-def test_a_notebook_kernel_runs_guarded_against_the_sandbox(sandbox_us: Sandbox, tmp_path) -> None:  # noqa: ANN001
+def test_a_notebook_kernel_runs_guarded_against_the_sandbox(
+    sandbox_us: Sandbox, tmp_path: Path
+) -> None:
     path = tmp_path / "probe.ipynb"
     nbformat.write(new_notebook(cells=[new_code_cell(c) for c in CELLS]), path)
     done = subprocess.run(

@@ -4,6 +4,8 @@ only live DAAC credentials, read-only, own buckets, and nothing outside us-west-
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
 import botocore.exceptions
 import pytest
@@ -79,7 +81,7 @@ def test_no_metadata_service_elsewhere_and_the_answer_is_immediate(
     assert time.monotonic() - started < 1
 
 
-def _s3(sandbox: Sandbox, creds: dict[str, str] | None = None, **overrides: str):  # noqa: ANN202
+def _s3(sandbox: Sandbox, creds: dict[str, str] | None = None, **overrides: str) -> Any:
     """An S3 client with ``creds`` (default: a key id never issued), token overridable."""
     creds = {
         "accessKeyId": "ASIANOTHINGISSUED00",
@@ -104,7 +106,7 @@ def _an_object(sandbox: Sandbox, bucket_prefix: str) -> tuple[str, str, bytes]:
     return served.s3_bucket, served.s3_key, served.source.read_bytes()  # type: ignore[union-attr]
 
 
-def _error_code(call) -> tuple[int, str]:  # noqa: ANN001
+def _error_code(call: Callable[[], object]) -> tuple[int, str]:
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         call()
     error = caught.value.response
