@@ -27,8 +27,8 @@
 #   swaths of 1 km pixels; you **read** the one you need straight from the cloud (S3) without
 #   downloading it.
 #
-# Then you put the temperature of the nearest trustworthy MODIS pixel on every ICESat-2 segment,
-# and look at both along the track.
+# Then you look for the nearest MODIS pixel of every ICESat-2 segment, learn to tell a
+# trustworthy sea surface temperature from a misleading one, and look at both along the track.
 #
 # 1. The use case: a melt pond north of Greenland
 # 2. Search for ATL07 and MODIS granules
@@ -37,7 +37,7 @@
 # 5. Choose a MODIS granule by a rule
 # 6. Open the MODIS granule and decode its attributes
 # 7. Map the two datasets together
-# 8. Pair: the nearest trustworthy pixel for every segment
+# 8. Pair: the nearest pixel for every segment
 # 9. Both along the track, and a file to keep
 #
 # This notebook follows the tutorial "Pairing Cloud and non-Cloud Data" of the
@@ -583,7 +583,7 @@ print(f"Without 'coordinates' it runs, but time is still {quiet.time.dtype}: {qu
 # %% [markdown]
 # In 2021 the original tutorial met this problem in `xr.open_dataset` itself, so it opened the
 # file with `decode_cf=False` and unwrapped every attribute by hand. Today's netCDF readers for
-# xarray (`h5netcdf` since version 0.13, and `netCDF4`) unwrap one-element attributes while
+# xarray (`h5netcdf` and `netCDF4`) unwrap one-element attributes while
 # reading, so a plain `xr.open_dataset` copes with this file:
 
 # %%
@@ -783,6 +783,9 @@ plt.show()
 # Besides the temperature we carry along each pixel's observation time (the granule's `time` +
 # the pixel's `sst_dtime`), its position, quality level and flags, to say how far apart each pair
 # is in time and space, and what kind of pixel it is.
+#
+# (`helpers.pair_nearest` packages the same search, and keeps each segment's pixel index and
+# distance to sample more variables later; here we spell the steps out.)
 
 
 # %%
