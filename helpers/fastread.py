@@ -39,7 +39,9 @@ Any fsspec file works; here a local one:
 
 from __future__ import annotations
 
+import bisect
 import io
+import os
 import struct
 import threading
 import urllib.parse
@@ -66,8 +68,11 @@ __all__ = [
 
 #: Bytes per metadata read: HDF5 metadata comes a few KB at a time from a few regions of a file.
 METADATA_BLOCK_SIZE: int = 1024 * 1024
-#: Concurrent range requests for the data (S3 serves thousands per second per prefix).
-FETCH_CONCURRENCY: int = 64
+#: Metadata blocks are fetched in pieces of this size, concurrently (one round trip per block).
+PIECE_SIZE: int = 256 * 1024
+#: Concurrent range requests for the data (S3 serves thousands per second per prefix);
+#: ``HELPERS_FETCH_CONCURRENCY`` in the environment overrides it.
+FETCH_CONCURRENCY: int = int(os.environ.get("HELPERS_FETCH_CONCURRENCY", "64"))
 #: Largest request for data: adjacent chunks are merged up to this size (AWS suggests 8-16 MB).
 REQUEST_SIZE: int = 8 * 1024 * 1024
 
@@ -89,8 +94,8 @@ def fast_source(fileobj: Any) -> tuple[Fetch, int, str] | None:
     (earthaccess wraps the fsspec file and passes attributes through). For S3, the requests go
     to a presigned URL of the object (signed once with the file system's credentials) through a
     plain HTTP connection pool: a signed botocore request costs about 1 ms of CPU, a plain one a
-    tenth of that, which matters for the thousand requests of an ATL03 beam. If presigning or
-    the first request fails, it uses the file system's own ``cat_file``.
+    tenth of that, which matters for the thousand requests of an ATL03 beam. If presigning
+    fails, or S3 refuses a presigned request, it uses the file system's own ``cat_file``.
 
     Examples
     --------
@@ -141,21 +146,19 @@ def _presigned_fetch(fs: Any, path: str, size: int) -> Fetch | None:
     pool = urllib3.PoolManager(
         maxsize=FETCH_CONCURRENCY, retries=urllib3.Retry(total=3, backoff_factor=0.1)
     )
+    fallback: list[Any] = []  # the file system, once a presigned request has failed
 
     def fetch(start: int, stop: int) -> bytes:
-        response = pool.request("GET", url, headers={"Range": f"bytes={start}-{stop - 1}"})
-        if response.status not in (200, 206) or (
-            response.status == 200 and start != 0
-        ):  # 200 = the whole object: only right when that is what was asked
-            raise OSError(f"GET {path} bytes {start}-{stop - 1}: HTTP {response.status}")
-        data = response.data
-        return data if len(data) == stop - start else data[: stop - start]
+        if not fallback:
+            try:
+                response = pool.request("GET", url, headers={"Range": f"bytes={start}-{stop - 1}"})
+                if response.status == 206 or (response.status == 200 and start == 0):
+                    return response.data[: stop - start]
+            except urllib3.exceptions.HTTPError:
+                pass
+            fallback.append(_wide_pool(fs))  # refused or unreachable: s3fs from now on
+        return bytes(fallback[0].cat_file(path, start=start, end=stop))
 
-    try:
-        if len(fetch(0, 8)) != min(8, size):
-            return None
-    except Exception:
-        return None
     return fetch
 
 
@@ -184,11 +187,22 @@ def _wide_pool(fs: Any) -> Any:
         return wide
 
 
-def _run_all(fetch: Fetch, ranges: Sequence[tuple[int, int]], workers: int) -> list[bytes]:
+_EXECUTOR: ThreadPoolExecutor | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    """One pool of `FETCH_CONCURRENCY` threads for the whole process (started on first use)."""
+    global _EXECUTOR
+    with _POOLS_LOCK:
+        if _EXECUTOR is None:
+            _EXECUTOR = ThreadPoolExecutor(FETCH_CONCURRENCY, thread_name_prefix="helpers-fetch")
+        return _EXECUTOR
+
+
+def _run_all(fetch: Fetch, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
     if len(ranges) == 1:
         return [fetch(*ranges[0])]
-    with ThreadPoolExecutor(max(1, min(workers, len(ranges)))) as pool:
-        return list(pool.map(lambda r: fetch(*r), ranges))
+    return list(_executor().map(lambda r: fetch(*r), ranges))
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,7 +235,7 @@ class RemoteHDF5File(io.RawIOBase):
     >>> data = bytes(range(256)) * 16
     >>> rf = RemoteHDF5File(lambda a, b: data[a:b], len(data), block_size=1024)
     >>> _ = rf.seek(1020); rf.read(8), rf.requests
-    (b'\\xfc\\xfd\\xfe\\xff\\x00\\x01\\x02\\x03', 1)
+    (b'\\xfc\\xfd\\xfe\\xff\\x00\\x01\\x02\\x03', 2)
     """
 
     def __init__(
@@ -239,7 +253,7 @@ class RemoteHDF5File(io.RawIOBase):
         self.requests = 0
         self._pos = 0
         self._blocks: dict[int, bytes] = {}
-        self._extents: dict[int, bytes] = {}
+        self._extents: list[tuple[int, bytes]] = []  # sorted by start: prefetched windows
         self._seen_nodes: set[int] = set()
         self._lock = threading.Lock()
 
@@ -282,51 +296,73 @@ class RemoteHDF5File(io.RawIOBase):
             self.requests += 1
         return self.fetch(start, stop)
 
+    def _extent(self, start: int, n: int) -> bytes | None:
+        i = bisect.bisect_right(self._extents, start, key=lambda e: e[0]) - 1
+        if i >= 0:
+            first, data = self._extents[i]
+            if start + n <= first + len(data):
+                return data[start - first : start - first + n]
+        return None
+
     def _read(self, start: int, n: int) -> bytes:
-        extent = self._extents.get(start)
-        if extent is not None and len(extent) >= n:
-            return extent[:n]
+        extent = self._extent(start, n)
+        if extent is not None:
+            return extent
         first, last = start // self.block_size, (start + n - 1) // self.block_size
         missing = [b for b in range(first, last + 1) if b not in self._blocks]
         if missing:
-            # consecutive missing blocks in one request
-            runs: list[list[int]] = []
-            for b in missing:
-                if runs and runs[-1][-1] == b - 1:
-                    runs[-1].append(b)
-                else:
-                    runs.append([b])
-            spans = [
-                (r[0] * self.block_size, min(self.size, (r[-1] + 1) * self.block_size))
-                for r in runs
+            # each block in pieces fetched together: one round trip, several connections
+            pieces = [
+                (a, min(a + PIECE_SIZE, self.size, (b + 1) * self.block_size))
+                for b in missing
+                for a in range(b * self.block_size, (b + 1) * self.block_size, PIECE_SIZE)
+                if a < self.size
             ]
-            for run, data in zip(runs, _run_all(self._fetch, spans, self.concurrency), strict=True):
-                for i, b in enumerate(run):
-                    self._blocks[b] = data[i * self.block_size : (i + 1) * self.block_size]
+            data = dict(zip(pieces, _run_all(self._fetch, pieces), strict=True))
+            for b in missing:
+                self._blocks[b] = b"".join(data[p] for p in pieces if p[0] // self.block_size == b)
         parts = [self._blocks[b] for b in range(first, last + 1)]
         joined = parts[0] if len(parts) == 1 else b"".join(parts)
         offset = start - first * self.block_size
         return joined[offset : offset + n]
 
     def _cached(self, start: int, n: int) -> bool:
-        if start in self._extents and len(self._extents[start]) >= n:
+        if self._extent(start, n) is not None:
             return True
         first, last = start // self.block_size, (start + n - 1) // self.block_size
         return all(b in self._blocks for b in range(first, last + 1))
 
     def _maybe_prefetch_children(self, node: bytes) -> None:
+        """Fetch the children of a B-tree node, each with `PIECE_SIZE` of context on each side.
+
+        Producers that append through time allocate the index nodes of all their variables at
+        the same moments, so the context usually holds the matching nodes of the other
+        variables being read: their index walks then need no request at all.
+        """
         children = _btree_children(node)
         if not children:
             return
         size = len(node)
-        todo = [a for a in children if a not in self._seen_nodes and not self._cached(a, size)]
+        todo = sorted(a for a in children if a not in self._seen_nodes and a + size <= self.size)
         self._seen_nodes.update(children)
-        todo = [a for a in todo if a + size <= self.size]
+        todo = [a for a in todo if not self._cached(a, size)]
         if not todo:
             return
-        spans = [(a, a + size) for a in todo]
-        for address, data in zip(todo, _run_all(self._fetch, spans, self.concurrency), strict=True):
-            self._extents[address] = data
+        half = PIECE_SIZE
+        windows: list[list[int]] = []
+        for a in todo:
+            lo, hi = max(0, a - half), min(self.size, a + size + half)
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], hi)
+            else:
+                windows.append([lo, hi])
+        pieces = [
+            (a, min(a + PIECE_SIZE, hi)) for lo, hi in windows for a in range(lo, hi, PIECE_SIZE)
+        ]
+        data = dict(zip(pieces, _run_all(self._fetch, pieces), strict=True))
+        for lo, hi in windows:
+            joined = b"".join(data[p] for p in pieces if lo <= p[0] < hi)
+            bisect.insort(self._extents, (lo, joined), key=lambda e: e[0])
 
 
 def _btree_children(node: bytes) -> list[int]:
@@ -460,7 +496,7 @@ def _decode(
             continue
         code = filters[position]
         if code == _FLETCHER32:
-            data = bytes(data)[:-4]
+            data = memoryview(data)[:-4]
         elif code == _DEFLATE:
             data = zlib.decompress(data)
         elif code == _SHUFFLE:
@@ -520,7 +556,7 @@ def read_datasets(
 
     def work(request: tuple[int, int, list[Chunk]]) -> None:
         begin, end, group = request
-        raw = source._fetch(begin, end)
+        raw = memoryview(source._fetch(begin, end))
         for c in group:
             dset = datasets[c.dataset]
             filters, start = plans[c.dataset]
@@ -540,7 +576,11 @@ def read_datasets(
             ]
 
     requests = plan_requests(chunks, REQUEST_SIZE, max_requests=workers)
-    with ThreadPoolExecutor(max(1, min(workers, len(requests)))) as pool:
-        for _ in pool.map(work, requests):
+    if workers >= FETCH_CONCURRENCY:
+        for _ in _executor().map(work, requests):
             pass
+    else:
+        with ThreadPoolExecutor(max(1, workers)) as pool:
+            for _ in pool.map(work, requests):
+                pass
     return outputs

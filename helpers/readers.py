@@ -181,12 +181,21 @@ def delta_time_to_datetime(
     """
     dt = np.asarray(delta_time, dtype=np.float64)
     finite = np.isfinite(dt)
-    gps_seconds = atlas_sdp_gps_epoch + np.where(finite, dt, 0.0)
-    leap_ns = gps_utc_offset(gps_seconds) * 1_000_000_000
+    all_finite = bool(finite.all())
+    values = dt if all_finite else np.where(finite, dt, 0.0)
     epoch_ns = np.int64(round(atlas_sdp_gps_epoch * 1e9))
-    dt_ns = np.round(np.where(finite, dt, 0.0) * 1e9).astype(np.int64)
-    utc = GPS_EPOCH + (epoch_ns + dt_ns - leap_ns).astype("timedelta64[ns]")
-    return np.where(finite, utc, np.datetime64("NaT", "ns"))
+    # GPS - UTC only changes at leap seconds: one scalar when none falls inside (fast path for
+    # millions of photons), else per value
+    span = np.array([values.min(), values.max()]) if values.size else np.zeros(2)
+    first, last = gps_utc_offset(atlas_sdp_gps_epoch + span)
+    if first == last:
+        leap_ns: Any = np.int64(first) * 1_000_000_000
+    else:
+        leap_ns = gps_utc_offset(atlas_sdp_gps_epoch + values) * 1_000_000_000
+    ns = np.round(values * 1e9).astype(np.int64)
+    ns += epoch_ns - leap_ns
+    utc = GPS_EPOCH + ns.view("timedelta64[ns]")
+    return np.asarray(utc) if all_finite else np.where(finite, utc, np.datetime64("NaT", "ns"))
 
 
 # --------------------------------------------------------------------------------------------
