@@ -1,6 +1,6 @@
 """Run the whole benchmark: granules, S3 emulator, readers at each latency, pairing, report.
 
-    .venv/bin/python -m benchmarks run            # 1.1 GB granules, 0/30/60 ms, ~50 MB/s
+    .venv/bin/python -m benchmarks run            # 1.2 GB granules, 0/30/60 ms, ~50 MB/s
     .venv/bin/python -m benchmarks run --size 20MB --latencies 30 --out /tmp/r.md   # quick
 
 Writes ``benchmarks/RESULTS.md`` (machine, versions, command, tables), ``benchmarks/results.json``
@@ -37,6 +37,9 @@ BUCKET = "nsidc-cumulus-prod-protected"
 PREFIX = "ATLAS/ATL03"
 BEAM_VARIABLES = ("h_ph", "lat_ph", "lon_ph", "dist_ph_along", "delta_time")
 NAMES = tuple(f"gt1l/heights/{v}" for v in BEAM_VARIABLES)
+REPEATS = 3
+REPEAT_BELOW = 15.0
+"""Readers faster than this (seconds) run `REPEATS` times; the median is reported."""
 
 
 @dataclass
@@ -196,18 +199,30 @@ def run_one(
     bandwidth: float,
     cores: int,
 ) -> Row:
-    """Run `reader` once under the given conditions and measure it."""
+    """Run `reader` under the given conditions and measure it.
+
+    A reader that takes under `REPEAT_BELOW` seconds runs `REPEATS` times and the median wall
+    and CPU times are kept (the machine is shared: one sample of a second-long read is noise);
+    the request counters are those of the last run, which are the same every time.
+    """
     s3.configure(latency, bandwidth)
-    s3.reset()
-    gc.collect()
     error = ""
     got: dict[str, np.ndarray] = {}
-    t0, c0 = time.perf_counter(), time.process_time()
-    try:
-        got = reader.read(s3, path, NAMES)
-    except Exception as err:  # a failing reader is a result too
-        error = f"{type(err).__name__}: {str(err)[:120]}"
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    walls: list[float] = []
+    cpus: list[float] = []
+    while True:
+        s3.reset()
+        gc.collect()
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            got = reader.read(s3, path, NAMES)
+        except Exception as err:  # a failing reader is a result too
+            error = f"{type(err).__name__}: {str(err)[:120]}"
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+        if error or walls[0] >= REPEAT_BELOW or len(walls) >= REPEATS:
+            break
+    wall, cpu = float(np.median(walls)), float(np.median(cpus))
     stats = s3.stats()
     connections = max(1, int(stats["max_concurrent"]))
     return Row(
@@ -308,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the benchmark and write the report")
-    run.add_argument("--size", type=parse_size, default=parse_size("1.1GB"))
+    run.add_argument("--size", type=parse_size, default=parse_size("1.2GB"))
     run.add_argument("--latencies", default="0,30,60", help="milliseconds, comma-separated")
     run.add_argument("--bandwidth-mb", type=float, default=50.0, help="MB/s per connection")
     run.add_argument("--layouts", default="v006,v007")
