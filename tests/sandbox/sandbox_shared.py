@@ -1,6 +1,6 @@
 """The project's shared reference material (official UMM schemas, recorded CMR responses).
 
-It lives beside the checkout, in ``../shared`` (CI links it there for a fresh clone);
+A copy lives in ``tests/data/reference`` (see its README for sources and licences);
 ``EARTHDATA_SHARED`` overrides the location.
 """
 
@@ -20,8 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def shared_dir() -> Path:
-    """``$EARTHDATA_SHARED`` or ``<checkout>/../shared``; fails clearly when missing."""
-    path = Path(os.environ.get("EARTHDATA_SHARED", REPO.parent / "shared"))
+    """``$EARTHDATA_SHARED`` or ``tests/data/reference``; fails clearly when missing."""
+    path = Path(os.environ.get("EARTHDATA_SHARED", REPO / "tests" / "data" / "reference"))
     if not (path / "schemas").is_dir():
         raise FileNotFoundError(
             f"the shared reference folder {path} (with schemas/ and cmr-samples/) is missing; "
