@@ -198,6 +198,7 @@ def run_one(
     latency: float,
     bandwidth: float,
     cores: int,
+    repeats: int = REPEATS,
 ) -> Row:
     """Run `reader` under the given conditions and measure it.
 
@@ -220,7 +221,7 @@ def run_one(
             error = f"{type(err).__name__}: {str(err)[:120]}"
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
-        if error or walls[0] >= REPEAT_BELOW or len(walls) >= REPEATS:
+        if error or walls[0] >= REPEAT_BELOW or len(walls) >= repeats:
             break
     wall, cpu = float(np.median(walls)), float(np.median(cpus))
     stats = s3.stats()
@@ -252,6 +253,7 @@ def run_benchmark(
     pairing: bool = True,
     command: str = "",
     log: Any = print,
+    repeats: int = REPEATS,
 ) -> BenchmarkResult:
     """Generate (or reuse) the granules, run every reader under every condition, pair."""
     started = time.perf_counter()
@@ -298,6 +300,7 @@ def run_benchmark(
                         latency_ms / 1000,
                         bandwidth,
                         cores,
+                        repeats,
                     )
                     result.rows.append(row)
                     log(

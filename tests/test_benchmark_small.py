@@ -24,6 +24,7 @@ def result(tmp_path_factory: pytest.TempPathFactory):
         cache=cache,
         pairing=False,
         log=lambda *_: None,
+        repeats=1,
     )
 
 
