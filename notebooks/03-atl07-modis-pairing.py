@@ -442,7 +442,9 @@ def nearest_pixel(pixel_lon, pixel_lat, use, values, lon, lat, radius=RADIUS_M):
 #
 # Now apply the rule to every candidate. For each Day granule we open the file with
 # `helpers.open_granule` (from S3 in `us-west-2`, over HTTPS elsewhere) and read four arrays, not
-# the whole file: the pixel coordinates, `quality_level` and `l2p_flags`.
+# the whole file: the pixel coordinates, `quality_level` and `l2p_flags`. The coordinates are
+# most of the bytes, 10 to 20 MB per granule: a second or so in `us-west-2`, longer over HTTPS
+# from elsewhere.
 
 # %%
 box_lon = is2.longitude.values[in_box]
@@ -517,7 +519,7 @@ print(
     f"  {candidates.loc[best, 'offset (min)']:+d} min from the ICESat-2 overpass, "
     f"{candidates.loc[best, 'box segments seen (%)']:.0f}% of the box segments seen"
 )
-print("Closer in time, but not chosen:")
+print("Closer in time, but not chosen:" if best else "It is also the closest in time.")
 for _, row in candidates.loc[: best - 1].iterrows():
     if row["day/night"] != "Day":
         why = f"a {row['day/night']} granule"
