@@ -80,6 +80,20 @@ def read_helpers(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, n
     return {n: ds[n.rsplit("/", 1)[-1]].values for n in names}
 
 
+def read_helpers_arrays(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """The fast path alone, arrays only (no xarray, no UTC time): comparable with h5coro."""
+    from helpers import fastread
+
+    fs = s3.filesystem()
+    with (
+        fs.open(path, "rb", **helpers.HDF5_OPEN_KWARGS) as f,
+        fastread.RemoteHDF5File.from_file(f) as remote,
+        h5py.File(remote, "r") as h5,
+    ):
+        arrays = fastread.read_datasets([h5[n] for n in names], remote)
+    return dict(zip(names, arrays, strict=True))
+
+
 def read_h5coro(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
     """h5coro with its S3 driver (boto3; endpoint from ``AWS_ENDPOINT_URL_S3``), defaults."""
     from h5coro import h5coro, s3driver
@@ -131,6 +145,12 @@ READERS: tuple[Reader, ...] = (
         "read_atl03_beam: chunk index via h5py, merged ranges fetched 64 at a time, "
         "inflated in threads",
         read_helpers,
+    ),
+    Reader(
+        "helpers-arrays",
+        "helpers.fastread alone",
+        "fastread.read_datasets: the same fast path, numpy arrays only (no xarray, no UTC time)",
+        read_helpers_arrays,
     ),
     Reader("h5coro", "h5coro", "h5coro 1.x, S3 driver, 4 MiB cache lines, defaults", read_h5coro),
 )
