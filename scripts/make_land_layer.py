@@ -10,7 +10,8 @@ into land polygons; the coastline is their boundary. Run once, by hand, when the
 
     pip download --no-deps geopandas==0.14.4 -d /tmp/dl
     unzip /tmp/dl/geopandas-0.14.4-py3-none-any.whl 'geopandas/datasets/*' -d /tmp/gpd
-    python scripts/make_land_layer.py /tmp/gpd/geopandas/datasets/naturalearth_lowres/naturalearth_lowres.shp
+    python scripts/make_land_layer.py \
+        /tmp/gpd/geopandas/datasets/naturalearth_lowres/naturalearth_lowres.shp
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.polygon import orient
 
-OUT = Path(__file__).resolve().parents[1] / "helpers/data/natural_earth/shapefiles/natural_earth/physical"
+OUT = (
+    Path(__file__).resolve().parents[1]
+    / "helpers/data/natural_earth/shapefiles/natural_earth/physical"
+)
 PRJ = (
-    'GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],'
+    'GEOGCS["GCS_WGS_1984",'
+    'DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],'
     'PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]'
 )
 
@@ -38,7 +43,8 @@ def main(src: str) -> None:
     with shapefile.Writer(str(OUT / "ne_110m_land"), shapeType=shapefile.POLYGON) as w:
         w.field("featurecla", "C", 20)
         for poly in polygons:
-            poly = orient(poly, sign=-1.0)  # shapefile outer rings run clockwise, holes anticlockwise
+            # shapefile outer rings run clockwise, holes anticlockwise
+            poly = orient(poly, sign=-1.0)
             rings = [list(poly.exterior.coords)] + [list(r.coords) for r in poly.interiors]
             w.poly(rings)
             w.record("Land")
