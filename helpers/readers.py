@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any, TypeAlias
@@ -338,7 +339,16 @@ def _open_for_reading(source: H5Source, fast: bool) -> Iterator[tuple[h5py.File,
     remote_file = remote
 
     def read(datasets: Sequence[h5py.Dataset], rows: slice) -> list[np.ndarray]:
-        return fastread.read_datasets(datasets, remote_file, rows)
+        try:
+            return fastread.read_datasets(datasets, remote_file, rows)
+        except Exception as err:  # never worse than h5py: read the same file the plain way
+            warnings.warn(
+                f"helpers: the concurrent read failed ({type(err).__name__}: {err}); reading "
+                "with h5py instead (slower). Pass fast=False to skip the concurrent read.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return _h5py_reader(datasets, rows)
 
     try:
         yield h5, read

@@ -141,3 +141,20 @@ def test_not_hdf5_over_fsspec_still_says_so(tmp_path: Path) -> None:
     page.write_bytes(b"<!DOCTYPE html><title>Earthdata Login</title>")
     with fsspec.open(f"file://{page}", "rb") as fobj, pytest.raises(helpers.NotHDF5Error):
         helpers.read_atl03_beam(fobj)
+
+
+def test_a_failing_fast_read_falls_back_to_h5py(odd_file: Path, monkeypatch) -> None:
+    from helpers import readers
+
+    def broken(*args, **kwargs):
+        raise OSError("connection reset")
+
+    monkeypatch.setattr(fastread, "read_datasets", broken)
+    with (
+        fsspec.open(f"file://{odd_file}", "rb") as fobj,
+        pytest.warns(RuntimeWarning, match="concurrent read failed"),
+        readers._open_for_reading(fobj, fast=True) as (h5, read),
+    ):
+        (values,) = read([h5["plain"]], slice(0, 10))
+    with h5py.File(odd_file) as h5:
+        assert np.array_equal(values, h5["plain"][:10])
