@@ -16,6 +16,8 @@ s3fs, h5py, xarray, pyresample and cartopy themselves.
   more variables (`helpers.pairing`).
 * `granule_table`: search results as a pandas table (`helpers.tables`).
 * `use_offline_natural_earth`: cartopy coastlines without a download (`helpers.maps`).
+* `check_setup`: the setup check learners run first; versions, login, region, S3 credentials,
+  map layer, each with what to fix (`helpers.setup_check`).
 * Errors: `helpers.errors`, all subclasses of `HelpersError`.
 
 Examples
@@ -65,6 +67,7 @@ from helpers.readers import (
     strong_beams,
 )
 from helpers.s3 import HDF5_OPEN_KWARGS, known_daacs, open_granule, s3_filesystem
+from helpers.setup_check import SetupReport, check_setup
 from helpers.tables import granule_table
 
 __all__ = [
@@ -102,6 +105,9 @@ __all__ = [
     "granule_table",
     # maps
     "use_offline_natural_earth",
+    # setup check
+    "SetupReport",
+    "check_setup",
     # errors
     "BeamNotFoundError",
     "CredentialsNotFoundError",
