@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from sandbox_http import check_links_resolve, edl_token, session
+from sandbox_http import check_links_resolve, edl_token, run_python, session
 
 from sandbox.service import Sandbox
 
@@ -68,32 +68,33 @@ def test_head_range_and_206_on_localhost_and_on_the_real_host(
 def test_aiohttp_reaches_localhost_data_like_earthaccess_does(
     sandbox_us: Sandbox, http: requests.Session
 ) -> None:
-    """fsspec's HTTPS filesystem with trust_env=False (earthaccess's way), on ``localhost``."""
-    import os
+    """fsspec's HTTPS filesystem with trust_env=False (earthaccess's way), on ``localhost``.
 
-    import fsspec
-
+    Runs in a fresh process under the sandbox environment: aiohttp builds its default TLS context
+    once per process, so setting ``SSL_CERT_FILE`` inside this test process would depend on
+    whether an earlier test had already made aiohttp build it.
+    """
     assert sandbox_us.catalog is not None
     record = sandbox_us.catalog.granules[0]
     url = next(u["URL"] for u in record.umm["RelatedUrls"] if u["Type"] == "GET DATA")
-    token = http.headers["Authorization"]
-    previous = os.environ.get("SSL_CERT_FILE")
-    os.environ["SSL_CERT_FILE"] = sandbox_us.env()["SSL_CERT_FILE"]
-    try:
+    result = run_python(
+        sandbox_us,
+        f"""
+        import json, fsspec
         fs = fsspec.filesystem(
             "https",
-            client_kwargs={"headers": {"Authorization": token}, "trust_env": False},
+            client_kwargs={{"headers": {{"Authorization": {http.headers["Authorization"]!r}}},
+                           "trust_env": False}},
             skip_instance_cache=True,
         )
-        assert fs.info(url)["size"] == record.granule.size
-        with fs.open(url, block_size=4096) as f:
+        with fs.open({url!r}, block_size=4096) as f:
             f.seek(100)
-            assert f.read(50) == record.granule.path.read_bytes()[100:150]
-    finally:
-        if previous is None:
-            os.environ.pop("SSL_CERT_FILE")
-        else:
-            os.environ["SSL_CERT_FILE"] = previous
+            part = f.read(50)
+        print(json.dumps({{"size": fs.info({url!r})["size"], "part": part.hex()}}))
+        """,
+    )
+    assert result["size"] == record.granule.size
+    assert bytes.fromhex(result["part"]) == record.granule.path.read_bytes()[100:150]
 
 
 def test_s3credentials_issue_keys_for_an_hour_and_need_a_token(
