@@ -14,6 +14,9 @@ s3fs, h5py, xarray, pyresample and cartopy themselves.
   (`helpers.fastread`).
 * `pair_nearest`, `Pairing`: nearest valid swath pixel of each point, neighbour info kept for
   more variables (`helpers.pairing`).
+* `choose_modis`, `pair_granules`, `candidates_for`, `login_worker`, `open_fresh`, ...: the pairing
+  of tutorial 03 as task functions for many granules, with credentials that workers get and
+  refresh themselves (`helpers.season`).
 * `granule_table`: search results as a pandas table (`helpers.tables`).
 * `use_offline_natural_earth`: cartopy coastlines without a download (`helpers.maps`).
 * `check_setup`: the setup check learners run first; versions, login, region, S3 credentials,
@@ -67,6 +70,20 @@ from helpers.readers import (
     strong_beams,
 )
 from helpers.s3 import HDF5_OPEN_KWARGS, known_daacs, open_granule, s3_filesystem
+from helpers.season import (
+    Swath,
+    candidates_for,
+    choose_modis,
+    fresh_s3_credentials,
+    granule_times,
+    login_worker,
+    open_fresh,
+    pair_granules,
+    pair_track,
+    read_swath,
+    read_track,
+    seen_fraction,
+)
 from helpers.setup_check import SetupReport, check_setup
 from helpers.tables import granule_table
 
@@ -101,6 +118,19 @@ __all__ = [
     # pairing
     "Pairing",
     "pair_nearest",
+    # season (many granules, on workers)
+    "Swath",
+    "candidates_for",
+    "choose_modis",
+    "fresh_s3_credentials",
+    "granule_times",
+    "login_worker",
+    "open_fresh",
+    "pair_granules",
+    "pair_track",
+    "read_swath",
+    "read_track",
+    "seen_fraction",
     # tables
     "granule_table",
     # maps

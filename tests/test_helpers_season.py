@@ -1,0 +1,450 @@
+"""helpers.season: tutorial 03's pairing as task functions for a season (no network).
+
+Small ATL07 and MODIS L2P files are built with ``tests/helpers_data.py`` and then given a known
+geometry: a track going north across a box, and swaths that see it, do not see it, or are not
+files at all. earthaccess is replaced where credentials or opening are tested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+from helpers_data import FLOAT32_MAX, make_atl07, make_modis_l2p
+
+import helpers
+from helpers import season
+from helpers.errors import NotLoggedInError, S3CredentialsError
+
+BBOX = (-1.0, 79.0, 1.0, 80.0)
+N_SEGMENTS = 200
+ATL07_NAME = "ATL07-01_20190622055317_12980301_006_02.h5"
+
+
+# ---------------------------------------------------------------- builders
+
+
+def build_atl07(path: Path) -> Path:
+    """A track along lon 0 from 78.5 N to 80.5 N (half of it in BBOX); heights 0.3 m on ice,
+    0.0 m in the water south of 79.2 N (ssh_flag 1), fill at segment 0."""
+    make_atl07(path, beams=("gt1l", "gt1r"), n_segments=N_SEGMENTS, sc_orient=(0,))
+    lat = np.linspace(78.5, 80.5, N_SEGMENTS)
+    with h5py.File(path, "r+") as f:
+        group = f["gt1l/sea_ice_segments"]
+        group["latitude"][:] = lat
+        group["longitude"][:] = np.zeros(N_SEGMENTS)
+        water = lat < 79.2
+        height = np.where(water, 0.0, 0.3).astype("f4")
+        height[0] = FLOAT32_MAX
+        group["heights/height_segment_height"][:] = height
+        group["heights"].create_dataset("height_segment_ssh_flag", data=water.astype("i1"))
+    return path
+
+
+def build_modis(path: Path, *, quality: int = 5, seen: bool = True) -> Path:
+    """A 60 x 40 swath over BBOX (1 km-ish pixels would be too many: ~3 km here, so radius 3 km).
+
+    Pixels south of 79.2 N are open water (quality `quality`), north of it sea ice (flag 4,
+    quality 2); with ``seen=False`` every pixel has quality 0 (no data, as under thick cloud).
+    """
+    nj, ni = 60, 40
+    make_modis_l2p(path, nj=nj, ni=ni)
+    lat, lon = np.meshgrid(np.linspace(78.9, 80.1, nj), np.linspace(-1.0, 1.0, ni), indexing="ij")
+    water = lat < 79.2
+    with h5py.File(path, "r+") as f:
+        f["lat"][:] = lat.astype("f4")
+        f["lon"][:] = lon.astype("f4")
+        raw_sst = np.where(water, -300, -1000).astype("i2")  # 271.65 K water, 268.15 K ice
+        f["sea_surface_temperature"][0] = raw_sst
+        q = np.where(water, quality, 2) if seen else np.zeros(lat.shape)
+        f["quality_level"][0] = q.astype("i1")
+        f["l2p_flags"][0] = np.where(water, 0, helpers.season.L2P_ICE).astype("i2")
+        f["sst_dtime"][0] = np.full(lat.shape, 60, "i2")
+    return path
+
+
+def granule(name: str, begin: str, end: str, day_night: str = "Day") -> dict[str, Any]:
+    """A CMR record with what the task functions read (no links: opening is replaced)."""
+    return {
+        "meta": {"provider-id": "POCLOUD", "concept-id": f"G-{name}"},
+        "umm": {
+            "GranuleUR": name,
+            "DataGranule": {"DayNightFlag": day_night},
+            "TemporalExtent": {
+                "RangeDateTime": {"BeginningDateTime": begin, "EndingDateTime": end}
+            },
+        },
+    }
+
+
+@pytest.fixture()
+def files(tmp_path: Path) -> dict[str, Path]:
+    """Local files by granule name."""
+    bad = tmp_path / "broken.nc"
+    bad.write_bytes(b"<html>not a file</html>")
+    return {
+        ATL07_NAME: build_atl07(tmp_path / "atl07.h5"),
+        "sees": build_modis(tmp_path / "sees.nc"),
+        "cloudy": build_modis(tmp_path / "cloudy.nc", seen=False),
+        "broken": bad,
+    }
+
+
+@pytest.fixture()
+def local_opening(monkeypatch: pytest.MonkeyPatch, files: dict[str, Path]) -> list[str]:
+    """Task functions open local files instead of granules, and need no login; returns the
+    names opened, in order."""
+    opened: list[str] = []
+
+    def open_local(g: Mapping[str, Any]) -> Any:
+        name = helpers.tables.granule_name(g)
+        opened.append(name)
+        return files[name].open("rb")
+
+    monkeypatch.setattr(season, "open_fresh", open_local)
+    monkeypatch.setattr(season, "login_worker", lambda: None)
+    return opened
+
+
+# overpass over BBOX: the middle of the track's 388 s, 2019-06-22 06:18:08 UTC or so
+ATL07 = granule(ATL07_NAME, "2019-06-22T06:14:53Z", "2019-06-22T06:21:22Z", "Unspecified")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def test_read_track_takes_a_strong_beam_and_marks_the_box(files: dict[str, Path]) -> None:
+    track = season.read_track(files[ATL07_NAME], BBOX)
+    assert track.attrs["beam"] == "gt1l"  # sc_orient 0: the left beams are strong
+    assert list(track.columns) == ["longitude", "latitude", "time", "height", "ssh_flag", "in_box"]
+    assert len(track) == N_SEGMENTS and np.isnan(track["height"].iloc[0])
+    inside = (track["latitude"] >= 79.0) & (track["latitude"] <= 80.0)
+    assert (track["in_box"] == inside).all() and 0.4 < track["in_box"].mean() < 0.6
+    assert str(track["time"].iloc[0]).startswith("2019-06-22 06:14:5")
+
+
+def test_read_swath_decodes_the_one_element_attributes(files: dict[str, Path]) -> None:
+    swath = season.read_swath(files["sees"])
+    assert swath.lat.shape == (60, 40) and swath.sst.dtype == np.float32
+    water = swath.lat < 79.2
+    assert np.allclose(swath.sst[water], 271.65) and np.allclose(swath.sst[~water], 268.15)
+    assert swath.start == np.datetime64("2019-06-22T10:00:01")
+    assert np.all(swath.seconds == 60.0)
+    assert swath.trustworthy()[water].all() and not swath.trustworthy()[~water].any()
+    screening = season.read_swath(files["cloudy"], screening=True)
+    assert (screening.quality == 0).all() and np.isnan(screening.sst).all()
+
+
+# ---------------------------------------------------------------- pairing in memory
+
+
+def small_swath(quality: np.ndarray, flags: np.ndarray | None = None) -> season.Swath:
+    lat, lon = np.meshgrid(np.linspace(79.0, 79.1, 12), np.linspace(0.0, 0.05, 3), indexing="ij")
+    return season.Swath(
+        lon,
+        lat,
+        np.round(260.0 + 100 * (lat - 79.0), 3),
+        quality.astype(np.int8),
+        (np.zeros(lat.shape) if flags is None else flags).astype(np.int16),
+        np.full(lat.shape, 30.0),
+        np.datetime64("2019-06-23T02:30:00"),
+    )
+
+
+def test_pairing_filters_pixels_before_searching_the_nearest() -> None:
+    quality = np.full((12, 3), 5)
+    quality[5, :] = 2  # the row nearest the segment is not trustworthy: the next one is used
+    swath = small_swath(quality)
+    track = pd.DataFrame(
+        {
+            "longitude": [0.025, 0.025, 3.0],
+            "latitude": [float(swath.lat[5, 0]), 79.05, 79.05],
+            "time": pd.to_datetime(["2019-06-23T02:45:30"] * 3),
+        }
+    )
+    paired = season.pair_track(track, swath, radius_m=1500)
+    first = paired.iloc[0]
+    assert first["temperature"] == pytest.approx(swath.sst[5, 1])  # any value: the nearest row
+    assert first["sst"] in (pytest.approx(swath.sst[4, 1]), pytest.approx(swath.sst[6, 1]))
+    assert 0 < first["sst_distance"] < 1500
+    assert first["sst_time_difference"] == pytest.approx(15.0)  # 02:45:30 - (02:30:00 + 30 s)
+    assert np.isnan(paired.iloc[2][["sst", "temperature", "sst_distance"]].astype(float)).all()
+    assert list(paired.columns[:3]) == ["longitude", "latitude", "time"]  # the track is kept
+
+
+def test_ice_and_land_are_never_a_trustworthy_sst() -> None:
+    flags = np.zeros((12, 3))
+    flags[:, 0] = helpers.season.L2P_ICE
+    flags[:, 2] = helpers.season.L2P_LAND
+    swath = small_swath(np.full((12, 3), 5), flags)
+    assert swath.trustworthy().sum() == 12 and swath.trustworthy()[:, 1].all()
+    track = pd.DataFrame(
+        {"longitude": [0.0], "latitude": [79.05], "time": pd.to_datetime(["2019-06-23T03:00"])}
+    )
+    paired = season.pair_track(track, swath, radius_m=5000)
+    assert paired["l2p_flags"].iloc[0] == helpers.season.L2P_ICE  # nearest pixel: on the ice
+    assert paired["sst_distance"].iloc[0] > 500  # the SST comes from the middle column
+
+
+def test_seen_fraction_counts_segments_with_any_value_nearby() -> None:
+    quality = np.zeros((12, 3))
+    quality[:6] = 1  # the southern half retrieved something
+    swath = small_swath(quality)
+    track = pd.DataFrame({"longitude": [0.025] * 4, "latitude": [79.01, 79.03, 79.08, 79.095]})
+    assert season.seen_fraction(track, swath, radius_m=600) == 0.5
+    assert season.seen_fraction(track.iloc[:0], swath) == 0.0
+
+
+# ---------------------------------------------------------------- candidates
+
+
+def test_candidates_are_day_swaths_within_the_window_closest_first() -> None:
+    modis = [
+        granule("late", "2019-06-22T07:55:01Z", "2019-06-22T08:00:00Z"),
+        granule("night", "2019-06-22T06:10:01Z", "2019-06-22T06:15:00Z", "Night"),
+        granule("close", "2019-06-22T06:05:01Z", "2019-06-22T06:10:00Z"),
+        granule("too-late", "2019-06-22T08:30:01Z", "2019-06-22T08:35:00Z"),
+        granule(
+            "20190622062001-JPL-L2P_GHRSST-SSTskin-MODIS_A-D-v02.0-fv01.0",
+            "2019-06-22T06:20:01Z",
+            "2019-06-22T06:25:00Z",
+            "Unspecified",  # no flag in CMR: the "-D-" of the name says Day
+        ),
+    ]
+    names = [helpers.tables.granule_name(g) for g in season.candidates_for(ATL07, modis)]
+    assert names == [
+        "20190622062001-JPL-L2P_GHRSST-SSTskin-MODIS_A-D-v02.0-fv01.0",
+        "close",
+        "late",
+    ]
+    narrow = season.candidates_for(ATL07, modis, max_offset=timedelta(minutes=15))
+    assert [helpers.tables.granule_name(g) for g in narrow] == [names[0], "close"]
+
+
+def test_granule_times_are_naive_utc() -> None:
+    begin, end = season.granule_times(ATL07)
+    assert begin == pd.Timestamp("2019-06-22T06:14:53") and begin.tzinfo is None
+    assert (end - begin).total_seconds() == 389
+
+
+# ---------------------------------------------------------------- the task functions
+
+
+def test_choose_modis_takes_the_closest_swath_that_sees_the_track(
+    local_opening: list[str],
+) -> None:
+    candidates = [
+        granule("cloudy", "2019-06-22T06:15:01Z", "2019-06-22T06:20:00Z"),  # closest, no data
+        granule("broken", "2019-06-22T06:10:01Z", "2019-06-22T06:15:00Z"),  # next, not a file
+        granule("sees", "2019-06-22T05:35:01Z", "2019-06-22T05:40:00Z"),  # -41 min: chosen
+        granule("never-opened", "2019-06-22T04:20:01Z", "2019-06-22T04:25:00Z"),
+    ]
+    row = season.choose_modis(ATL07, candidates, BBOX, radius_m=3000)
+    assert row["status"] == "chosen" and row["modis"] == "sees"
+    assert row["beam"] == "gt1l" and row["box_segments"] == 100
+    assert row["offset_min"] == -41 and row["seen_pct"] == 100.0
+    assert str(row["overpass"]).startswith("2019-06-22 06:18")
+    assert row["screened"].split("; ") == [
+        "06:15 (-1 min): 0% seen",
+        "06:10 (-6 min): unreadable (NotHDF5Error)",
+        "05:35 (-41 min): 100% seen",
+    ]
+    assert local_opening == [ATL07_NAME, "cloudy", "broken", "sees"]  # stops at the winner
+
+
+def test_choose_modis_says_why_nothing_was_chosen(local_opening: list[str]) -> None:
+    cloudy = granule("cloudy", "2019-06-22T06:15:01Z", "2019-06-22T06:20:00Z")
+    far = granule("sees", "2019-06-22T01:00:01Z", "2019-06-22T01:05:00Z")
+    assert season.choose_modis(ATL07, [cloudy], BBOX)["status"] == "no MODIS sees the track"
+    row = season.choose_modis(ATL07, [far], BBOX)
+    assert row["status"] == "no MODIS within 2 h" and row["modis"] is None
+    elsewhere = season.choose_modis(ATL07, [far], (100.0, 10.0, 101.0, 11.0))
+    assert elsewhere["status"] == "track misses the box" and elsewhere["box_segments"] == 0
+
+
+def test_choose_modis_raises_when_the_atl07_granule_is_broken(
+    local_opening: list[str], files: dict[str, Path]
+) -> None:
+    files[ATL07_NAME].write_bytes(files[ATL07_NAME].read_bytes()[:4096])  # cut short
+    with pytest.raises(OSError, match="truncated"):
+        season.choose_modis(ATL07, [], BBOX)
+
+
+def test_pair_granules_summarises_the_box_and_returns_every_segment(
+    local_opening: list[str],
+) -> None:
+    modis = granule("sees", "2019-06-22T05:35:01Z", "2019-06-22T05:40:00Z")
+    summary, segments = season.pair_granules(ATL07, modis, BBOX, radius_m=3000)
+    assert len(segments) == N_SEGMENTS and (segments["atl07"] == ATL07_NAME).all()
+    box = segments[segments["in_box"]]
+    water, ice = box["latitude"] < 79.2, box["latitude"] > 79.25  # pixels up to 3 km away
+    assert box.loc[water, "sst"].notna().all() and box.loc[ice, "sst"].isna().all()
+    assert summary["status"] == "paired" and summary["modis"] == "sees"
+    assert summary["box_segments"] == 100
+    assert summary["sst_segments"] == int(box["sst"].notna().sum()) >= int(water.sum())
+    assert summary["sst_median"] == pytest.approx(271.65)
+    assert summary["height_median_sst"] == 0.0
+    assert summary["height_median_ice"] == pytest.approx(0.3)
+    assert summary["ice_surface_median"] == pytest.approx(268.15)
+    # the ATL07 track is 2019-06-22 06:1x; the test swath's own time is 10:00:01 (+60 s)
+    assert summary["time_difference_median"] < -200
+
+
+# ---------------------------------------------------------------- credentials
+
+
+class FakeEarthaccess:
+    """What fresh_s3_credentials and open_fresh use of earthaccess, counting DAAC requests."""
+
+    def __init__(self, clock: list[datetime], ttl: timedelta, *, in_region: bool) -> None:
+        self.clock, self.ttl, self.requests = clock, ttl, 0
+        self.__auth__ = type("Auth", (), {"authenticated": True})()
+        self.__store__ = type("Store", (), {"in_region": in_region})()
+
+    def get_s3_credentials(self, **kwargs: Any) -> dict[str, str]:
+        self.requests += 1
+        expiration = self.clock[0] + self.ttl
+        return {
+            "accessKeyId": f"key{self.requests}",
+            "secretAccessKey": "secret",
+            "sessionToken": f"token{self.requests}",
+            "expiration": expiration.strftime("%Y-%m-%d %H:%M:%S+00:00"),
+        }
+
+
+@pytest.fixture()
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEarthaccess:
+    import sys
+
+    clock = [datetime(2019, 6, 23, 2, 0, tzinfo=UTC)]
+    fake = FakeEarthaccess(clock, timedelta(hours=1), in_region=True)
+    monkeypatch.setitem(sys.modules, "earthaccess", fake)
+    monkeypatch.setattr(season, "_credentials", {})
+    return fake
+
+
+def test_credentials_are_reused_until_they_near_their_expiration(fake: FakeEarthaccess) -> None:
+    g = granule("a", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z")
+
+    def now() -> datetime:
+        return fake.clock[0]
+
+    first = season.fresh_s3_credentials(g, now=now)
+    fake.clock[0] += timedelta(minutes=49)  # 11 minutes left: kept
+    assert season.fresh_s3_credentials(g, now=now) is first and fake.requests == 1
+    fake.clock[0] += timedelta(minutes=2)  # 9 minutes left: replaced
+    second = season.fresh_s3_credentials(g, now=now)
+    assert second["accessKeyId"] == "key2" and fake.requests == 2
+    fake.clock[0] += timedelta(minutes=30)
+    assert season.fresh_s3_credentials(g, now=now, margin=timedelta(minutes=45)) is not second
+
+
+def test_short_lived_credentials_are_fetched_for_every_file(fake: FakeEarthaccess) -> None:
+    fake.ttl = timedelta(minutes=5)  # shorter than the margin
+    g = granule("a", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z")
+    for _ in range(3):
+        season.fresh_s3_credentials(g, now=lambda: fake.clock[0])
+    assert fake.requests == 3
+
+
+def test_no_expiration_means_55_minutes(fake: FakeEarthaccess) -> None:
+    issued = datetime(2019, 6, 23, 2, 0, tzinfo=UTC)
+    assert season._expiration({}, issued) == issued + timedelta(minutes=55)
+    assert season._expiration({"expiration": "2019-06-23 03:00:00+00:00"}, issued) == datetime(
+        2019, 6, 23, 3, 0, tzinfo=UTC
+    )
+
+
+def test_no_credentials_or_no_login_is_a_clear_error(
+    fake: FakeEarthaccess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    g = granule("a", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z")
+    monkeypatch.setattr(fake, "get_s3_credentials", lambda **kwargs: {})
+    with pytest.raises(S3CredentialsError, match="POCLOUD"):
+        season.fresh_s3_credentials(g)
+    fake.__auth__.authenticated = False
+    with pytest.raises(NotLoggedInError, match="login_worker"):
+        season.fresh_s3_credentials(g)
+
+
+class CloudGranule(dict):
+    """A stand-in for earthaccess's DataGranule: a dict with cloud_hosted and data_links."""
+
+    cloud_hosted = True
+
+    def data_links(self, access: str | None = None) -> list[str]:
+        assert access == "direct"
+        return ["s3://podaac-ops-cumulus-protected/MODIS_A-JPL-L2P-v2019.0/x.nc"]
+
+    def get_s3_credentials_endpoint(self) -> str:
+        return "https://archive.podaac.earthdata.nasa.gov/s3credentials"
+
+
+def test_open_fresh_reads_s3_in_region_with_fresh_credentials(
+    fake: FakeEarthaccess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import s3fs
+
+    made: list[dict[str, Any]] = []
+
+    class FakeS3:
+        def __init__(self, **kwargs: Any) -> None:
+            made.append(kwargs)
+
+        def open(self, path: str, mode: str, **kwargs: Any) -> tuple[str, str, dict]:
+            return path, mode, kwargs
+
+    monkeypatch.setattr(s3fs, "S3FileSystem", FakeS3)
+    g = CloudGranule(granule("x", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z"))
+    path, mode, kwargs = season.open_fresh(g)
+    assert path.startswith("s3://podaac-ops-cumulus-protected/") and mode == "rb"
+    assert kwargs == dict(helpers.HDF5_OPEN_KWARGS)
+    assert made == [{"key": "key1", "secret": "secret", "token": "token1"}]
+
+
+def test_open_fresh_elsewhere_is_open_granule_over_https(
+    fake: FakeEarthaccess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake.__store__.in_region = False
+    seen: list[Any] = []
+    monkeypatch.setattr(season, "open_granule", lambda g, open_kwargs=None: seen.append(g) or "f")
+    g = CloudGranule(granule("x", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z"))
+    assert season.open_fresh(g) == "f" and seen == [g] and fake.requests == 0
+
+
+def test_open_fresh_needs_a_login(fake: FakeEarthaccess) -> None:
+    fake.__auth__.authenticated = False
+    with pytest.raises(NotLoggedInError):
+        season.open_fresh(granule("x", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z"))
+
+
+def test_login_worker_logs_in_once_from_its_own_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[dict[str, Any]] = []
+    state = {"in": False}
+
+    def status(source: str = "") -> helpers.LoginStatus:
+        return helpers.LoginStatus(state["in"], "me" if state["in"] else None, source, True, "0")
+
+    def login(**kwargs: Any) -> helpers.LoginStatus:
+        calls.append(kwargs)
+        state["in"] = True
+        return status("environment")
+
+    monkeypatch.setattr(season, "login_status", status)
+    monkeypatch.setattr(season, "login", login)
+    assert season.login_worker().authenticated and season.login_worker().username == "me"
+    assert calls == [{"person_is_present": False, "report": False}]  # once, never a prompt
+
+
+def test_the_season_api_is_exported() -> None:
+    for name in season.__all__:
+        if name[0].islower() or name == "Swath":
+            assert getattr(helpers, name) is getattr(season, name), name
