@@ -27,6 +27,8 @@ from sandbox.catalog.locations import ServedFile, served_files
 from sandbox.granules.model import Granule
 
 UMM_G_VERSION = "1.6.6"
+FAULT_ATTRIBUTE = "SANDBOX_DELIBERATE_FAULT"
+"""Granule AdditionalAttribute naming a deliberate fault of its file (see Granule.fault)."""
 ICESAT2_INCLINATION_DEG = 92.0
 ICESAT2_PERIOD_S = 94.22 * 60.0
 _MB = 1024.0 * 1024.0
@@ -302,6 +304,8 @@ def build_granule_record(
     }
     umm["Platforms"] = [{"ShortName": platform, "Instruments": [{"ShortName": instrument}]}]
     umm["AdditionalAttributes"] = [{"Name": SYNTHETIC_ATTRIBUTE, "Values": ["true"]}]
+    if granule.fault:
+        umm["AdditionalAttributes"].append({"Name": FAULT_ATTRIBUTE, "Values": [granule.fault]})
     umm["RelatedUrls"] = _related_urls(files, spec, data_base_url)
     umm["MetadataSpecification"] = {
         "URL": f"https://cdn.earthdata.nasa.gov/umm/granule/v{UMM_G_VERSION}",

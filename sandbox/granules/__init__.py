@@ -1,9 +1,12 @@
 """Synthetic granules for the Earthdata sandbox: generate, cache and describe them.
 
 ``ensure_granules()`` writes any missing file of the catalog (ATL03 v006/v007 over the Juneau
-Icefield, ATL07 v006 across the Arctic, MODIS-Aqua L2P swaths of 2019-06-22) into a cache
-directory per generator version and seed, and returns their :class:`Granule` records, sorted by
-(short_name, version, name). Same seed, same bytes.
+Icefield, ATL07 v006 across the Arctic, MODIS-Aqua L2P swaths of 2019-06-22, and the smaller
+season granules of tutorial 04 over Fram Strait on 2019-06-23 to 06-26) into a cache directory
+per generator version and seed, and returns their :class:`Granule` records, sorted by
+(short_name, version, name). Same seed, same bytes. Adding granules to the catalog leaves the
+cached files in place (only the new ones are written); changing any file's bytes needs a new
+``GENERATOR_VERSION``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from .cache import (
     meta_to_json,
     save_manifest,
 )
-from .catalog import GranuleSpec, all_specs
+from .catalog import FAULT_TRUNCATED_BYTES, GranuleSpec, all_specs, season_specs
 from .granule_meta import GranuleMeta
 from .model import Granule
 
@@ -35,6 +38,8 @@ __all__ = [
     "cache_directory",
     "ensure_granules",
     "generate_file",
+    "season_specs",
+    "served_specs",
     "specs",
 ]
 
@@ -44,8 +49,14 @@ DEFAULT_SEED = 20181015
 
 
 def specs() -> list[GranuleSpec]:
-    """The catalog, sorted as ``ensure_granules`` returns it."""
+    """The granules of tutorials 01-03 (2018-10 over Juneau, 2019-06-22 in the Arctic), sorted."""
     return all_specs()
+
+
+def served_specs() -> list[GranuleSpec]:
+    """Every granule the sandbox serves: `specs` and `season_specs`, sorted as
+    ``ensure_granules`` returns them."""
+    return sorted(specs() + season_specs(), key=lambda s: (s.short_name, s.version, s.name))
 
 
 def cache_directory(cache_dir: Path | None = None, seed: int = DEFAULT_SEED) -> Path:
@@ -78,6 +89,8 @@ def generate_file(
     tmp = atomic_path(final)
     try:
         meta = _writer(spec)(spec, tmp, seed)
+        if spec.fault:  # a deliberate fault: the file is cut short (metadata from the full data)
+            os.truncate(tmp, min(FAULT_TRUNCATED_BYTES, tmp.stat().st_size // 2))
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
@@ -113,6 +126,7 @@ def _to_granule(spec: GranuleSpec, directory: Path, entry: dict) -> Granule:
         size=int(entry["size"]),
         md5=str(entry["md5"]),
         orbit=meta.orbit,
+        fault=spec.fault,
     )
 
 
@@ -135,7 +149,7 @@ def ensure_granules(
     """
     directory = cache_directory(cache_dir, seed)
     wanted = set(only) if only is not None else None
-    catalog = [s for s in specs() if wanted is None or s.name in wanted]
+    catalog = [s for s in served_specs() if wanted is None or s.name in wanted]
     with locked(directory):
         entries = load_manifest(directory)
         todo: list[GranuleSpec] = []

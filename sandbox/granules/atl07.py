@@ -22,6 +22,7 @@ from .catalog import ATL07_GT1L_SEGMENTS, GranuleSpec, from_2018
 from .footprints import bounding_box, polar_band
 from .geometry import solar_azimuth, solar_elevation
 from .granule_meta import GranuleMeta
+from .modis_scene import ice_edge_at
 
 CHUNK = 10_000
 DATE_CREATED = from_2018(165_542_400.0)
@@ -541,10 +542,16 @@ def write(spec: GranuleSpec, path: Path, seed: int) -> GranuleMeta:
     bl = beams(track.sc_orient)
     gt1l = next(b for b in bl if b.name == "gt1l")
     fixed = spec.name.startswith("ATL07-01_20190622055317_12980301")
+    ice_edge = None
+    if track.follow_ice_edge:  # season granules: sea ice where the MODIS scene has it
+
+        def ice_edge(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+            return ice_edge_at(lat, lon, seed)
+
     segs = {}
     for b in bl:
         n_fixed = ATL07_GT1L_SEGMENTS if (fixed and b.name == "gt1l") else None
-        segs[b.name] = simulate_segments(track, b, gt1l.across_m, rng, n_fixed)
+        segs[b.name] = simulate_segments(track, b, gt1l.across_m, rng, n_fixed, ice_edge)
     t0 = min(float(s.t[0]) for s in segs.values())
     t1 = max(float(s.t[-1]) for s in segs.values())
     lats = np.concatenate([s.lat for s in segs.values()])

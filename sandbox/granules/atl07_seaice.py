@@ -9,6 +9,7 @@ signal photons into segments ~10 m apart; weak beams need ~4 times the track for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,10 @@ from .catalog import ATL07_GT1L_SEGMENTS, TrackSpec
 from .geometry import offset_track
 from .land import is_land
 
+IceEdge = Callable[[NDArray, NDArray], NDArray]
+"""Latitude of the sea-ice edge at points (lat, lon): north of it is ice."""
+OPEN_WATER_MARGIN_DEG = 1.0
+"""With an ice edge, segments reach this far (degrees of latitude) into the open water."""
 FILL_F4 = np.finfo(np.float32).max
 """ATL07 float fill: float32 max (3.4028235e+38)."""
 TUTORIAL_LAST_HEIGHTS = np.array([-0.46550068, -0.43347716, -0.4462675], dtype=np.float32)
@@ -43,22 +48,38 @@ class BeamSegments:
     ssha: NDArray[np.float64]
 
 
-def _valid_time_grid(track: TrackSpec, across_m: float) -> tuple[NDArray, NDArray]:
-    """Times every 0.05 s and whether the beam is over the ocean there."""
+def _valid_time_grid(
+    track: TrackSpec, across_m: float, ice_edge: IceEdge | None = None
+) -> tuple[NDArray, NDArray]:
+    """Times every 0.05 s and whether the beam is over the ocean there (and, with `ice_edge`,
+    on the sea ice or within `OPEN_WATER_MARGIN_DEG` of its edge)."""
     tg = np.arange(track.t_start, track.t_end + 0.05, 0.05)
     tg[-1] = min(tg[-1], track.t_end)
     lat, lon = track.orbit.subpoint(tg)
     hdg = track.orbit.heading(tg)
     blat, blon = offset_track(lat, lon, hdg, across_m)
-    return tg, ~is_land(blat, blon)
+    valid = ~is_land(blat, blon)
+    if ice_edge is not None:
+        valid &= blat > ice_edge(blat, blon) - OPEN_WATER_MARGIN_DEG
+    return tg, valid
 
 
 def simulate_segments(
-    track: TrackSpec, beam: Beam, gt1l_across: float, rng: np.random.Generator, n_fixed: int | None
+    track: TrackSpec,
+    beam: Beam,
+    gt1l_across: float,
+    rng: np.random.Generator,
+    n_fixed: int | None,
+    ice_edge: IceEdge | None = None,
 ) -> BeamSegments:
-    """Segments of one beam along the track; ``n_fixed`` pins the count and the end times."""
+    """Segments of one beam along the track; ``n_fixed`` pins the count and the end times.
+
+    ``track.segment_scale`` thins the segments. With `ice_edge` (season granules), segments
+    stop `OPEN_WATER_MARGIN_DEG` beyond the ice edge, and those south of it are open water:
+    sea-surface heights, lead types, ``ssh_flag`` 1.
+    """
     across = beam.across_m - gt1l_across
-    tg, ocean = _valid_time_grid(track, across)
+    tg, ocean = _valid_time_grid(track, across, ice_edge)
     # cumulative "sea-ice time": segments only where the beam is over the ocean
     w = ocean.astype(np.float64)
     cum = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * np.diff(tg))])
@@ -67,6 +88,8 @@ def simulate_segments(
         rate = (
             ATL07_GT1L_SEGMENTS / span * (1.0 if beam.strong else 0.27) * rng.uniform(0.985, 1.015)
         )
+        if track.segment_scale != 1.0:
+            rate *= track.segment_scale
         n = int(rate * span)
     else:
         n = n_fixed
@@ -131,6 +154,14 @@ def simulate_segments(
         seg_type[-3:] = np.array([2, 3, 2], dtype=np.int8)
         ssh_flag[-3:] = 1
     n_photons = np.where(is_lead, 150.0, rng.normal(150.0, 4.0, n)).astype(np.float32)
+    if ice_edge is not None:
+        water = lat <= ice_edge(lat, lon)
+        height = np.where(
+            water & ~bad, ssha + rng.normal(0.0, 0.03, n), height.astype(np.float64)
+        ).astype(np.float32)
+        seg_type = np.where(water & ~cloud, rng.integers(2, 10, n), seg_type).astype(np.int8)
+        ssh_flag = np.where(water, 1, ssh_flag).astype(np.int8)
+        n_photons = np.where(water, 150.0, n_photons).astype(np.float32)
     return BeamSegments(
         t, lat, lon, x, length, height, seg_type, ssh_flag, quality, n_photons, ssha
     )

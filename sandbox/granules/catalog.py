@@ -64,6 +64,11 @@ class TrackSpec:
     """0 backward (gt1l/gt2l/gt3l strong), 1 forward."""
     juneau: bool = True
     """Surface from the synthetic icefield (else generic land/sea or sea ice)."""
+    segment_scale: float = 1.0
+    """ATL07: fraction of the usual number of segments per beam (season granules: fewer)."""
+    follow_ice_edge: bool = False
+    """ATL07: segments only on and near the MODIS scene's sea ice; open water there is sea
+    surface (season granules; the 2019-06-22 granules ignore the scene)."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,9 @@ class GranuleSpec:
     """NSIDC cloud-optimized layout (paged aggregation, 100,000-element photon chunks)."""
     note: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    fault: str = ""
+    """A deliberate sandbox fault, said in the CMR record: the file is cut short (not valid
+    HDF5) so that tutorial 04 can show a batch job reporting one broken granule."""
 
     @property
     def granule_ur(self) -> str:
@@ -378,4 +386,113 @@ MODIS_GRANULES: tuple[tuple[int, int, bool], ...] = (
 def all_specs() -> list[GranuleSpec]:
     """Every granule, sorted by (short_name, version, name)."""
     specs = atl03_specs() + atl07_specs() + modis_specs()
+    return sorted(specs, key=lambda s: (s.short_name, s.version, s.name))
+
+
+# ---------------------------------------------------------------- the season of tutorial 04
+
+SEASON_BBOX = (-15.0, 76.0, 15.0, 81.0)
+"""Tutorial 04's bounding box (W, S, E, N): Fram Strait, across the sea-ice edge."""
+SEASON_TEMPORAL = ("2019-06-23T00:00:00Z", "2019-06-26T23:59:59Z")
+"""Tutorial 04's days (none is 2019-06-22: tutorial 03's searches keep their results)."""
+SEASON_SEGMENT_SCALE = 0.05
+"""Season ATL07 granules hold 1/20 of the usual segments (about 200 m apart): small files."""
+SEASON_TRACK_LAT = 72.0
+"""Season ATL07 granules run from this latitude going north to it going south."""
+FAULT_TRUNCATED_BYTES = 1 << 20
+"""A faulty granule keeps only its first MiB."""
+
+# ICESat-2 orbits after RGT 1298 (2019-06-22 05:53) whose track crosses SEASON_BBOX, each
+# with the reason it is in the season. Morning passes have MODIS-Aqua Day swaths within two
+# hours; evening ones have none (Aqua passes over Fram Strait in the early morning and afternoon).
+SEASON_ATL07_ORBITS: tuple[tuple[int, str], ...] = (
+    (13, ""),  # RGT 1311, 2019-06-23 02:4x, ascending across the box
+    (22, ""),  # RGT 1320, 2019-06-23 17:0x, descending: no MODIS within 2 h
+    (28, ""),  # RGT 1326, 2019-06-24 02:2x
+    (29, ""),  # RGT 1327, 2019-06-24 03:5x, clips the west of the box
+    (37, ""),  # RGT 1335, 2019-06-24 16:4x, no MODIS within 2 h
+    (43, ""),  # RGT 1341, 2019-06-25 02:0x, clips the east of the box
+    (
+        44,
+        "DELIBERATE SANDBOX FAULT: this ATL07 file was cut short on purpose (only its first "
+        "1,048,576 bytes are kept, so it is not valid HDF5) to let tutorial 04 show a batch "
+        "job that reports one unreadable granule and completes the others. Not a real defect "
+        "of the NSIDC archive.",
+    ),  # RGT 1342, 2019-06-25 03:3x
+    (52, ""),  # RGT 1350, 2019-06-25 16:1x, no MODIS within 2 h
+    (59, ""),  # RGT 1357, 2019-06-26 03:1x
+    (67, ""),  # RGT 1365, 2019-06-26 15:5x, no MODIS within 2 h
+)
+SEASON_MODIS_GRANULES: tuple[tuple[int, int, int, bool], ...] = (
+    # (day of June 2019, hour, minute, Day) of MODIS-Aqua swaths over Fram Strait: the ones
+    # within two hours of a morning ICESat-2 pass (the real ones are more).
+    (23, 2, 30, True),  # 11 min before RGT 1311
+    (24, 1, 35, True),  # 46 min before RGT 1326
+    (24, 3, 15, True),  # 54 min after RGT 1326, 40 min before RGT 1327
+    (25, 2, 20, True),  # 20 min after RGT 1341, 74 min before RGT 1342
+    (26, 3, 0, True),  # 14 min before RGT 1357, but its swath ends at the track
+    (26, 3, 5, True),  # 9 min before RGT 1357
+)
+
+
+def season_orbit(k: int) -> CircularOrbit:
+    """The ICESat-2 orbit ``k`` revolutions after the one of RGT 1298 on 2019-06-22."""
+    o1 = atl07_orbit()
+    return replace(
+        o1,
+        node_time=o1.node_time + k * o1.period_s,
+        node_lon=float(wrap_lon(o1.node_lon - k * RGT_NODE_SHIFT_DEG)),
+    )
+
+
+def season_specs() -> list[GranuleSpec]:
+    """ATL07 and MODIS-Aqua L2P granules of 2019-06-23 to 06-26 over Fram Strait (tutorial 04).
+
+    ATL07 granules have fewer segments (`SEASON_SEGMENT_SCALE`) that follow the MODIS scene's
+    ice edge; one of them is a deliberate fault. MODIS swaths have the real size.
+    """
+    specs: list[GranuleSpec] = []
+    for i, (k, fault) in enumerate(SEASON_ATL07_ORBITS):
+        orbit = season_orbit(k)
+        top = orbit.node_time + orbit.period_s / 4.0
+        t_start = orbit.time_at_latitude(SEASON_TRACK_LAT, True, top)
+        t_end = orbit.time_at_latitude(SEASON_TRACK_LAT, False, top)
+        rgt = 1298 + k
+        stamp = from_2018(orbit.node_time + 7.0).strftime("%Y%m%d%H%M%S")
+        specs.append(
+            GranuleSpec(
+                "ATL07",
+                "ATL07",
+                "006",
+                NSIDC_BOTH,
+                f"ATL07-01_{stamp}_{rgt:04d}0301_006_02.h5",
+                301 + i,
+                track=TrackSpec(
+                    orbit,
+                    float(t_start),
+                    float(t_end),
+                    rgt,
+                    3,
+                    1,
+                    sc_orient=0,
+                    juneau=False,
+                    segment_scale=SEASON_SEGMENT_SCALE,
+                    follow_ice_edge=True,
+                ),
+                fault=fault,
+            )
+        )
+    for i, (day, hh, mm, is_day) in enumerate(SEASON_MODIS_GRANULES):
+        t = seconds_since_2018(utc(2019, 6, day, hh, mm, 1))
+        specs.append(
+            GranuleSpec(
+                "MODIS_L2P",
+                MODIS_SHORT_NAME,
+                "2019.0",
+                POCLOUD,
+                modis_name(t, is_day),
+                401 + i,
+                swath=SwathSpec(aqua_orbit(), t, is_day),
+            )
+        )
     return sorted(specs, key=lambda s: (s.short_name, s.version, s.name))

@@ -55,6 +55,9 @@ class Granule:
     orbit: dict[str, float | int | str] = field(default_factory=dict)
     """ICESat-2 only: ``rgt``, ``cycle``, ``region``, ``orbit_number``, ``start_lat``, ``end_lat``,
     ``start_direction`` ("A"/"D"), ``end_direction``, ``ascending_crossing`` (lon, degrees)."""
+    fault: str = ""
+    """Empty, or what is deliberately wrong with the file (a sandbox fault for practice, e.g. cut
+    short): the CMR record says it in an AdditionalAttribute ``SANDBOX_DELIBERATE_FAULT``."""
 
     @property
     def collection_key(self) -> tuple[str, str]:

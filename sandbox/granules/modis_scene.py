@@ -147,3 +147,14 @@ def scene(lat: NDArray, lon: NDArray, t: NDArray, seed: int) -> Scene:
     wind = np.clip(6.5 + 2.8 * _sample(g, g.wind, x, y), 0.3, 22.0)
     chl = np.exp(np.log(0.35) + 0.7 * _sample(g, g.chl, x, y) + 1.1 * np.exp(-dist / 1.5))
     return Scene(sst=sst, ice=ice, cloud=cloud, wind=wind, chl=chl, clim=clim)
+
+
+def ice_edge_at(lat: NDArray, lon: NDArray, seed: int) -> NDArray[np.float64]:
+    """Latitude of the Arctic sea-ice edge that `scene` draws, at the longitudes of (lat, lon).
+
+    The same field as in `scene` (north): season ATL07 granules put their sea ice where MODIS
+    sees it. Points north of the returned latitude are on the ice.
+    """
+    g = grids(seed, True)
+    x, y = polar_xy(np.asarray(lat, dtype=np.float64), np.asarray(lon, dtype=np.float64), True)
+    return ice_edge_latitude(lon) + 1.2 * _sample(g, g.edge, x, y)
