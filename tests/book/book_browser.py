@@ -479,11 +479,13 @@ class Browser:
         while (message := self._read_message(deadline)) is not None:
             self._events.append(message)
 
-    def _wait_for_load(self, session: str, timeout: float) -> bool:
-        """Wait for the page's load event, then for the network to be idle for 0.5 s."""
+    def _wait_for_load(self, session: str, timeout: float, settle: float = 5.0) -> bool:
+        """Wait for the page's load event, then until the network is idle for 0.5 s (at most
+        ``settle`` seconds more: a page that navigates away, e.g. by a meta refresh, can leave
+        requests that never report an end)."""
         deadline = time.monotonic() + timeout
         loaded = False
-        while not loaded and time.monotonic() < deadline:
+        while time.monotonic() < deadline:
             if any(
                 e.get("method") == "Page.loadEventFired" and e.get("sessionId") == session
                 for e in self._events
@@ -491,6 +493,7 @@ class Browser:
                 loaded = True
                 break
             self._pump(0.2)
+        deadline = min(deadline, time.monotonic() + settle)
         while time.monotonic() < deadline:
             before = len(self._events)
             self._pump(0.5)
