@@ -119,6 +119,7 @@ _LEAP_GPS_SECONDS = np.array(
 )
 _LEAP_OFFSETS = np.array([0] + [offset for _, offset in GPS_UTC_LEAP_SECONDS], dtype=np.int64)
 
+_GPS_EPOCH_NS = GPS_EPOCH.astype(np.int64)
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _BEAM_PATTERN = re.compile(r"gt[123][lr]")
 
@@ -193,10 +194,12 @@ def delta_time_to_datetime(
         leap_ns: Any = np.int64(first) * 1_000_000_000
     else:
         leap_ns = gps_utc_offset(atlas_sdp_gps_epoch + values) * 1_000_000_000
-    ns = np.round(values * 1e9).astype(np.int64)
-    ns += epoch_ns - leap_ns
-    utc = GPS_EPOCH + ns.view("timedelta64[ns]")
-    return np.asarray(utc) if all_finite else np.where(finite, utc, np.datetime64("NaT", "ns"))
+    scaled = np.asarray(values * 1e9)
+    np.round(scaled, out=scaled)
+    ns = scaled.astype(np.int64)
+    ns += epoch_ns - leap_ns + _GPS_EPOCH_NS  # integer nanoseconds since 1970, then a view
+    utc = ns.view("datetime64[ns]")
+    return utc if all_finite else np.where(finite, utc, np.datetime64("NaT", "ns"))
 
 
 # --------------------------------------------------------------------------------------------
