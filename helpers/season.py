@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -280,7 +280,7 @@ def open_fresh(granule: Mapping[str, Any], *, open_kwargs: Mapping[str, Any] | N
 
 
 @contextmanager
-def _opened(granule: Mapping[str, Any]) -> Any:
+def _opened(granule: Mapping[str, Any]) -> Iterator[Any]:
     f = open_fresh(granule)
     try:
         yield f
