@@ -230,11 +230,16 @@ class RemoteHDF5File(io.RawIOBase):
     concurrency
         Concurrent requests when prefetching B-tree nodes and in `read_datasets`.
 
+    Attributes
+    ----------
+    requests, bytes_fetched
+        What went over the network through this object (metadata and `read_datasets`).
+
     Examples
     --------
     >>> data = bytes(range(256)) * 16
     >>> rf = RemoteHDF5File(lambda a, b: data[a:b], len(data), block_size=1024)
-    >>> _ = rf.seek(1020); rf.read(8), rf.requests
+    >>> _ = rf.seek(1020); rf.read(8), rf.requests  # two blocks, fetched together
     (b'\\xfc\\xfd\\xfe\\xff\\x00\\x01\\x02\\x03', 2)
     """
 
@@ -251,6 +256,7 @@ class RemoteHDF5File(io.RawIOBase):
         self.fetch, self.size, self.name = fetch, int(size), name
         self.block_size, self.concurrency = int(block_size), int(concurrency)
         self.requests = 0
+        self.bytes_fetched = 0
         self._pos = 0
         self._blocks: dict[int, bytes] = {}
         self._extents: list[tuple[int, bytes]] = []  # sorted by start: prefetched windows
@@ -292,9 +298,11 @@ class RemoteHDF5File(io.RawIOBase):
 
     # reading
     def _fetch(self, start: int, stop: int) -> bytes:
+        data = self.fetch(start, stop)
         with self._lock:
             self.requests += 1
-        return self.fetch(start, stop)
+            self.bytes_fetched += len(data)
+        return data
 
     def _extent(self, start: int, n: int) -> bytes | None:
         i = bisect.bisect_right(self._extents, start, key=lambda e: e[0]) - 1
