@@ -8,6 +8,7 @@ with ``apt-get install -y --no-install-recommends chromium`` when it is absent).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,6 +50,7 @@ def chromium() -> str:
 @pytest.fixture(scope="session")
 def site_browser(site: Path, chromium: str) -> Iterator[tuple[Browser, str]]:
     """Chromium and the site served on 127.0.0.1: ``(browser, base_url)``."""
+    shutil.rmtree(SCREENSHOTS, ignore_errors=True)  # only this run's pages
     with serve_directory(site) as base_url, Browser(chromium, SCREENSHOTS) as browser:
         yield browser, base_url
 
