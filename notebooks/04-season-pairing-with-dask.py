@@ -572,9 +572,12 @@ plt.show()
 # ```python
 # from dask_gateway import Gateway
 #
+# token = earthaccess.get_edl_token()  # a dict in earthaccess 0.17, the token itself later
+# token = token["access_token"] if isinstance(token, dict) else token
+#
 # gateway = Gateway()  # the hub configures the address and who you are
 # options = gateway.cluster_options()  # what your hub lets you choose: worker size, image, ...
-# options.environment = {"EARTHDATA_TOKEN": earthaccess.get_edl_token()["access_token"]}
+# options.environment = {"EARTHDATA_TOKEN": token}  # if your hub offers this option
 # cluster = gateway.new_cluster(options)
 # cluster.adapt(minimum=2, maximum=20)  # workers come and go with the work
 # client = cluster.get_client()
