@@ -9,7 +9,35 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from benchmarks.run import BenchmarkResult, Row
 
-__all__ = ["write_report"]
+__all__ = ["BOOK_END", "BOOK_START", "merge_section", "write_report"]
+
+SECTION_START = "<!-- benchmarks.run: start (written by python -m benchmarks run) -->"
+SECTION_END = "<!-- benchmarks.run: end -->"
+BOOK_START = "<!-- benchmarks.run: book-start -->"
+"""book/performance.md includes the report from here ..."""
+BOOK_END = "<!-- benchmarks.run: book-end -->"
+"""... to here."""
+
+
+def merge_section(existing: str, section: str) -> str:
+    r"""Put `section` in place of the previous one in `existing`; other sections stay as they are.
+
+    Examples
+    --------
+    >>> other = "<!-- x: start -->\nX\n<!-- x: end -->\n"
+    >>> first = merge_section(other, f"{SECTION_START}\nA\n{SECTION_END}")
+    >>> again = merge_section(first, f"{SECTION_START}\nB\n{SECTION_END}")
+    >>> again.count(SECTION_START), "A" in again, "B" in again, again.startswith(SECTION_START)
+    (1, False, True, True)
+    >>> again.endswith(other)
+    True
+    """
+    if SECTION_START in existing and SECTION_END in existing:
+        before, rest = existing.split(SECTION_START, 1)
+        after = rest.split(SECTION_END, 1)[1]
+        return before + section + after
+    return section + ("\n\n" + existing.lstrip("\n") if existing.strip() else "\n")
+
 
 LAYOUT_TITLES = {
     "v006": "v006 layout: (10000,) gzip chunks appended through time, interleaved",
@@ -73,7 +101,8 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
     seed_walls = {(r.layout, r.latency_ms): r.wall for r in result.rows if r.reader == "seed"}
     m, e = result.machine, result.emulator
     lines = [
-        "# Benchmark results",
+        SECTION_START,
+        "## Reading ATL03 from S3, and pairing (python -m benchmarks run)",
         "",
         f"Written by `{result.command}` on {time.strftime('%Y-%m-%d %H:%M %Z')} in "
         f"{result.seconds / 60:.1f} min. Protocol: `/work/shared/PERFORMANCE.md`; explanation: "
@@ -81,9 +110,9 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         "finishes in under 15 s is run 3 times and its median wall and CPU times are shown "
         "(GETs and bytes are the same each time); slower readers once.",
         "",
-        "<!-- results-start -->",
+        BOOK_START,
         "",
-        "## Machine",
+        "### Machine",
         "",
         f"- {m.get('cpu', '?')}, {m.get('cores')} cores, {m.get('memory', '?')} RAM, "
         f"{m.get('platform', '')}",
@@ -92,7 +121,7 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         "(the machine is shared with other work).",
         "- Versions: " + ", ".join(f"{k} {val}" for k, val in result.versions.items()),
         "",
-        "## Conditions",
+        "### Conditions",
         "",
         f"- S3 emulator (`benchmarks/s3server.py`) on 127.0.0.1, serving the files from disk with "
         f"Range; every request waits the added latency before its first byte; each connection "
@@ -105,7 +134,7 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         f"{result.cores} cores; conns = the most requests the reader had in flight at once; "
         "depth = 2 + chunk B-tree levels (metadata, each index level, chunks).",
         "",
-        "## Granules",
+        "### Granules",
         "",
         "| layout | file MB | chunks needed | MB needed (chunks + metadata) | raw MB "
         "| B-tree levels | inflate, 1 core |",
@@ -118,18 +147,18 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
             f"{n['metadata_bytes'] / 1e3:.0f} kB) "
             f"| {_mb(n['raw_bytes'])} | {n['btree_levels']} | {n['inflate_seconds']:.2f} s |"
         )
-    lines += ["", "## Readers", ""]
+    lines += ["", "### Readers", ""]
     for key, (label, how) in result.readers.items():
         lines.append(f"- `{key}`: {label}: {how}.")
-    lines += ["", "## Targets", "", *_targets(result)]
+    lines += ["", "### Targets", "", *_targets(result)]
     for layout in result.needs:
         rows = [r for r in result.rows if r.layout == layout]
-        lines += ["", f"## {LAYOUT_TITLES.get(layout, layout)}", "", *_table(rows, seed_walls)]
+        lines += ["", f"### {LAYOUT_TITLES.get(layout, layout)}", "", *_table(rows, seed_walls)]
     if result.pairing:
         p = result.pairing
         lines += [
             "",
-            "## Pairing",
+            "### Pairing",
             "",
             f"{p['points']:,} segments against a 2030 x 1354 swath ({p['pixels']:,} pixels, "
             f"{p['valid_fraction']:.0%} valid), radius 1000 m, best of 3:",
@@ -148,9 +177,9 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
             f"{p['helpers_paired'] - p['seed_paired']:,} more points: those whose nearest pixel "
             "is cloudy but that have a clear pixel within 1 km.",
         ]
-    lines += ["", "<!-- results-end -->", ""]
+    lines += ["", BOOK_END, SECTION_END]
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines))
+    out.write_text(merge_section(out.read_text() if out.exists() else "", "\n".join(lines)))
     if plot is not None:
         _plot(result, plot)
 
