@@ -85,3 +85,13 @@ def test_pairing_agrees_with_the_seed_way_on_a_small_scene() -> None:
     p = run_pairing(scene, repeat=1)
     assert p.identical_where_seed_paired
     assert p.helpers_paired >= p.seed_paired > 0
+
+
+@pytest.mark.parametrize("module", ["granule", "report", "s3server"])
+def test_benchmark_module_examples_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"benchmarks.{module}")
+    failures, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0
