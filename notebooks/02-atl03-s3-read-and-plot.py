@@ -77,6 +77,13 @@ import time
 import warnings
 from pathlib import Path
 
+# earthaccess draws progress bars with ipywidgets where installed, and plain text bars (after a
+# warning) elsewhere; the text bars are fine. It also announces that some methods
+# (concept_id(), version(), size(), ...) become attributes in version 1.0. Neither notice changes
+# this notebook's results: hide both.
+warnings.filterwarnings("ignore", message="IProgress not found")
+warnings.filterwarnings("ignore", message="As of version 1.0", category=FutureWarning)
+
 import cartopy.crs as ccrs
 import cartopy.feature as cfeature
 import earthaccess
@@ -88,10 +95,6 @@ import xarray as xr
 from IPython.display import display
 
 import helpers
-
-# earthaccess 0.x announces that some methods (concept_id(), version(), size(), ...) will become
-# attributes in version 1.0. The notice says nothing about this notebook's results: hide it.
-warnings.filterwarnings("ignore", message="As of version 1.0", category=FutureWarning)
 
 # Cartopy reads its coastlines and land from a copy shipped with the tutorials (no download).
 helpers.use_offline_natural_earth()
