@@ -11,6 +11,8 @@ cached files in place (only the new ones are written); changing any file's bytes
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -40,12 +42,32 @@ __all__ = [
     "generate_file",
     "season_specs",
     "served_specs",
+    "source_fingerprint",
     "specs",
 ]
 
 GENERATOR_VERSION = "2"
 """Bump when any file's bytes change: the cache moves to a new subdirectory."""
 DEFAULT_SEED = 20181015
+
+
+@functools.cache
+def source_fingerprint() -> str:
+    """A short hash of the generator's own source files.
+
+    Part of the cache directory's name, so that any change to the generator's code (even one
+    whose author forgot to bump `GENERATOR_VERSION`) regenerates the granules instead of serving
+    files that a fresh machine would not produce.
+
+    Examples
+    --------
+    >>> len(source_fingerprint()) == 10 and source_fingerprint() == source_fingerprint()
+    True
+    """
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:10]
 
 
 def specs() -> list[GranuleSpec]:
@@ -62,7 +84,7 @@ def served_specs() -> list[GranuleSpec]:
 def cache_directory(cache_dir: Path | None = None, seed: int = DEFAULT_SEED) -> Path:
     """The cache subdirectory for this generator version and seed."""
     root = Path(cache_dir) if cache_dir is not None else default_root()
-    return root / f"v{GENERATOR_VERSION}-seed{seed}"
+    return root / f"v{GENERATOR_VERSION}-{source_fingerprint()}-seed{seed}"
 
 
 def _writer(spec: GranuleSpec) -> Callable[[GranuleSpec, Path, int], GranuleMeta]:

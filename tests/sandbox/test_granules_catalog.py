@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.granules import GENERATOR_VERSION, cache_directory, ensure_granules, specs
+from sandbox.granules import (
+    GENERATOR_VERSION,
+    cache_directory,
+    ensure_granules,
+    source_fingerprint,
+    specs,
+)
 from sandbox.granules.catalog import JUNEAU_BBOX, MODIS_SHORT_NAME
 from sandbox.granules.model import Granule
 
@@ -64,7 +70,8 @@ def test_ensure_granules_cold_then_warm(cache_root: Path) -> None:
     g = cold[0]
     assert isinstance(g, Granule)
     directory = cache_directory(cache_root)
-    assert directory.name == f"v{GENERATOR_VERSION}-seed{g.path.parent.name.split('seed')[1]}"
+    seed = g.path.parent.name.split("seed")[1]
+    assert directory.name == f"v{GENERATOR_VERSION}-{source_fingerprint()}-seed{seed}"
     assert g.path == directory / SMALL and g.path.stat().st_size == g.size
     assert not list(directory.glob("*.part"))
     manifest = json.loads((directory / "manifest.json").read_text())
