@@ -44,6 +44,11 @@ LAYOUT_TITLES = {
     "v007": "v007 cloud-optimized layout: 8 MiB paged aggregation, (100000,) chunks",
 }
 
+PLOT_TITLES = {
+    "v006": "v006: as produced (chunks interleaved through time)",
+    "v007": "v007: cloud-optimized (8 MiB pages, 100,000-value chunks)",
+}
+
 
 def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f}"
@@ -215,7 +220,7 @@ def _plot(result: BenchmarkResult, path: Path) -> None:
         ax.set_xticks(range(len(readers)))
         ax.set_xticklabels(readers, rotation=20, ha="right")
         ax.set_ylabel("wall time, s (log)")
-        ax.set_title(LAYOUT_TITLES.get(layout, layout).split(":")[0] + " layout", fontsize=10)
+        ax.set_title(PLOT_TITLES.get(layout, layout), fontsize=10)
         ax.grid(axis="y", which="both", alpha=0.3)
     axes[0][0].legend(title="added latency (black: floor)", fontsize=8)
     fig.suptitle(
