@@ -162,7 +162,7 @@ def _presigned_fetch(fs: Any, path: str, size: int) -> Fetch | None:
     return fetch
 
 
-_POOLS: dict[int, Any] = {}
+_POOLS: dict[Any, Any] = {}
 _POOLS_LOCK = threading.Lock()
 
 
@@ -174,8 +174,9 @@ def _wide_pool(fs: Any) -> Any:
         return fs
     if not isinstance(fs, s3fs.S3FileSystem):
         return fs
+    key = getattr(fs, "_fs_token", None) or id(fs)  # fsspec's token: same options, same key
     with _POOLS_LOCK:
-        wide = _POOLS.get(id(fs))
+        wide = _POOLS.get(key)
         if wide is None:
             options = dict(fs.storage_options)
             config = dict(options.get("config_kwargs") or {})
@@ -183,7 +184,7 @@ def _wide_pool(fs: Any) -> Any:
                 return fs
             config["max_pool_connections"] = FETCH_CONCURRENCY
             wide = type(fs)(**{**options, "config_kwargs": config})
-            _POOLS[id(fs)] = wide
+            _POOLS[key] = wide
         return wide
 
 

@@ -159,3 +159,24 @@ def test_a_failing_fast_read_falls_back_to_h5py(odd_file: Path, monkeypatch) -> 
         (values,) = read([h5["plain"]], slice(0, 10))
     with h5py.File(odd_file) as h5:
         assert np.array_equal(values, h5["plain"][:10])
+
+
+def test_without_presigned_urls_the_file_system_fetches(tmp_path: Path, monkeypatch) -> None:
+    import s3fs
+
+    from benchmarks.granule import GranuleSpec, cached_granule
+    from benchmarks.s3server import Conditions, S3Emulator
+
+    def refuse(self, path, expiration=100, **kwargs):
+        raise PermissionError("no presigning here")
+
+    monkeypatch.setattr(s3fs.S3FileSystem, "sign", refuse)
+    local = cached_granule(tmp_path / "bucket", GranuleSpec(target_bytes=1_000_000), "v007")
+    with S3Emulator(tmp_path, Conditions(latency=0.0, bandwidth=0)) as s3:
+        fs = s3.filesystem()
+        with fs.open(f"bucket/{local.name}", "rb") as f:
+            s3.reset()
+            ds = helpers.read_atl03_beam(f, "gt1l", ["h_ph"])
+            assert s3.stats()["gets"] > 0
+    with h5py.File(local) as h5:
+        assert np.array_equal(ds.h_ph.values, h5["gt1l/heights/h_ph"][...])
