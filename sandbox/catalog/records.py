@@ -1,8 +1,9 @@
 """CMR records of the synthetic granules: UMM-G per (granule, provider), UMM-C per collection.
 
-Records follow the recorded real ones (``/work/shared/cmr-samples``) and validate against UMM-G
-1.6.6 and UMM-C 1.18.6. Their "GET DATA" links point at ``data_base_url`` (the sandbox's loopback
-HTTPS port), keeping the real paths; "GET DATA VIA DIRECT ACCESS" links are the real ``s3://`` URLs.
+Records follow the recorded real ones (``tests/data/reference/cmr-samples``) and validate
+against UMM-G 1.6.6 and UMM-C 1.18.6. Their "GET DATA" links point at ``data_base_url`` (the
+sandbox's loopback HTTPS port), keeping the real paths; "GET DATA VIA DIRECT ACCESS" links are
+the real ``s3://`` URLs.
 """
 
 from __future__ import annotations
