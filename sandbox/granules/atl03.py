@@ -20,6 +20,7 @@ from .atl03_photons import BeamPhotons, simulate_beam
 from .atlas_common import (
     beam_group_attrs,
     beams,
+    orbit_number,
     root_attributes,
     write_ancillary,
     write_metadata_and_qa,
@@ -561,8 +562,6 @@ def write(spec: GranuleSpec, path: Path, seed: int) -> GranuleMeta:
     start_lat = float(ph.data[0].seg["reference_photon_lat"][0])
     end_lat = float(ph.data[0].seg["reference_photon_lat"][-1])
     direction = "A" if end_lat > start_lat else "D"
-    from .atlas_common import orbit_number
-
     return GranuleMeta(
         begin=from_2018(t0),
         end=from_2018(t1),

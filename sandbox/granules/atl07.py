@@ -13,6 +13,7 @@ from .atl07_seaice import FILL_F4, BeamSegments, simulate_segments
 from .atlas_common import (
     beam_group_attrs,
     beams,
+    orbit_number,
     root_attributes,
     write_ancillary,
     write_metadata_and_qa,
@@ -602,7 +603,7 @@ def write(spec: GranuleSpec, path: Path, seed: int) -> GranuleMeta:
             "rgt": track.rgt,
             "cycle": track.cycle,
             "region": track.region,
-            "orbit_number": (track.cycle - 1) * 1387 + track.rgt + 201,
+            "orbit_number": orbit_number(track.rgt, track.cycle),
             "start_lat": round(float(first.lat[0]), 4),
             "end_lat": round(float(first.lat[-1]), 4),
             "start_direction": "A",
