@@ -14,7 +14,11 @@ is good at (finding the variables and their chunk index) and fetches the data it
    sorted, adjacent ones merged into requests of a few MiB (no byte that is not needed is
    fetched), and the requests sent concurrently (64 at a time by default).
 3. Each chunk is inflated (deflate, shuffle and fletcher32 are supported) in the worker threads
-   (zlib releases the GIL) and copied into the output array.
+   (with ISA-L's inflate from ``isal`` when installed, about 3x zlib's speed; both release the
+   GIL) and copied into the output array.
+
+Requests go to a presigned URL of the S3 object over keep-alive ``http.client`` connections
+(`RangeClient`), or through the file system itself when presigning is not possible.
 
 Anything else (a filter other than deflate/shuffle/fletcher32, a compound type, a contiguous
 dataset, a file object that is not from fsspec) is read with h5py as usual, so the result is
@@ -40,8 +44,10 @@ Any fsspec file works; here a local one:
 from __future__ import annotations
 
 import bisect
+import http.client
 import io
 import os
+import ssl
 import struct
 import threading
 import urllib.parse
@@ -60,6 +66,8 @@ __all__ = [
     "METADATA_BLOCK_SIZE",
     "REQUEST_SIZE",
     "Chunk",
+    "RangeClient",
+    "RangeRefused",
     "RemoteHDF5File",
     "fast_source",
     "plan_requests",
@@ -77,6 +85,11 @@ FETCH_CONCURRENCY: int = int(os.environ.get("HELPERS_FETCH_CONCURRENCY", "64"))
 REQUEST_SIZE: int = 8 * 1024 * 1024
 
 _DEFLATE, _SHUFFLE, _FLETCHER32 = 1, 2, 3
+
+try:  # ISA-L's inflate is about 3x faster than zlib's, same output; optional
+    from isal.isal_zlib import decompress as _inflate
+except ImportError:  # pragma: no cover - isal is a dependency, but zlib is always there
+    _inflate = zlib.decompress
 _SUPPORTED_FILTERS = {_DEFLATE, _SHUFFLE, _FLETCHER32}
 
 Fetch = Callable[[int, int], bytes]
@@ -128,11 +141,10 @@ def _protocol(fs: Any) -> str:
 
 
 def _presigned_fetch(fs: Any, path: str, size: int) -> Fetch | None:
-    """Range GETs on a presigned URL of an S3 object with urllib3, if that works here."""
+    """Range GETs on a presigned URL of an S3 object with `RangeClient`, if that works here."""
     try:
         import s3fs
-        import urllib3
-    except ImportError:  # pragma: no cover - both come with helpers' dependencies
+    except ImportError:  # pragma: no cover - s3fs is a dependency of helpers
         return None
     if not isinstance(fs, s3fs.S3FileSystem) or size <= 0:
         return None
@@ -143,23 +155,94 @@ def _presigned_fetch(fs: Any, path: str, size: int) -> Fetch | None:
     host = urllib.parse.urlsplit(url).hostname or ""
     if urllib.request.getproxies() and not urllib.request.proxy_bypass(host):
         return None  # a proxy is configured for this host: let s3fs/aiohttp deal with it
-    pool = urllib3.PoolManager(
-        maxsize=FETCH_CONCURRENCY, retries=urllib3.Retry(total=3, backoff_factor=0.1)
-    )
+    client = RangeClient(url)
     fallback: list[Any] = []  # the file system, once a presigned request has failed
 
     def fetch(start: int, stop: int) -> bytes:
         if not fallback:
             try:
-                response = pool.request("GET", url, headers={"Range": f"bytes={start}-{stop - 1}"})
-                if response.status == 206 or (response.status == 200 and start == 0):
-                    return response.data[: stop - start]
-            except urllib3.exceptions.HTTPError:
-                pass
-            fallback.append(_wide_pool(fs))  # refused or unreachable: s3fs from now on
+                return client.get(start, stop)
+            except (OSError, http.client.HTTPException, RangeRefused):
+                fallback.append(_wide_pool(fs))  # refused or unreachable: s3fs from now on
         return bytes(fallback[0].cat_file(path, start=start, end=stop))
 
     return fetch
+
+
+class RangeRefused(Exception):
+    """The server answered a range request with something other than the bytes asked for."""
+
+
+class RangeClient:
+    """Range GETs on one URL over keep-alive connections, one per thread (``http.client``).
+
+    This is all the fast path needs from HTTP, without a general client's per-request work:
+    urllib3 costs about 0.5 ms of CPU per request here, this about 0.3 ms, and the body is read
+    straight into its buffer. A broken connection is replaced and the request sent again, up to
+    `attempts` times; any answer other than 206 with exactly the bytes asked for (or 200 for a
+    whole file) raises `RangeRefused`.
+
+    Examples
+    --------
+    >>> RangeClient("ftp://example.org/file")
+    Traceback (most recent call last):
+    ...
+    ValueError: RangeClient needs an http or https URL, not 'ftp'
+    """
+
+    def __init__(self, url: str, timeout: float = 60.0, attempts: int = 3) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise ValueError(f"RangeClient needs an http or https URL, not {parts.scheme!r}")
+        self.scheme, self.netloc = parts.scheme, parts.netloc
+        self.target = parts.path + (f"?{parts.query}" if parts.query else "")
+        self.timeout, self.attempts = timeout, attempts
+        self._local = threading.local()
+        self._tls: ssl.SSLContext | None = None
+
+    def _connection(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self.scheme == "https":
+                if self._tls is None:
+                    self._tls = ssl.create_default_context()  # honours SSL_CERT_FILE
+                conn = http.client.HTTPSConnection(
+                    self.netloc, timeout=self.timeout, context=self._tls
+                )
+            else:
+                conn = http.client.HTTPConnection(self.netloc, timeout=self.timeout)
+            self._local.conn = conn
+        return conn
+
+    def get(self, start: int, stop: int) -> bytearray:
+        """Bytes ``[start, stop)`` of the URL."""
+        for attempt in range(self.attempts):
+            conn = self._connection()
+            try:
+                conn.request("GET", self.target, headers={"Range": f"bytes={start}-{stop - 1}"})
+                response = conn.getresponse()
+                if response.status not in (200, 206) or (response.status == 200 and start):
+                    response.read()
+                    raise RangeRefused(f"HTTP {response.status} for bytes {start}-{stop - 1}")
+                buffer = bytearray(stop - start)
+                view, got = memoryview(buffer), 0
+                while got < len(buffer):
+                    n = response.readinto(view[got:])
+                    if not n:
+                        break
+                    got += n
+                if got < len(buffer):
+                    raise http.client.IncompleteRead(bytes(buffer[:got]), len(buffer) - got)
+                if response.length:  # a whole file, of which only the start is wanted
+                    conn.close()
+                    self._local.conn = None
+                return buffer
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                self._local.conn = None
+                if attempt + 1 == self.attempts:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
 
 _POOLS: dict[Any, Any] = {}
@@ -507,12 +590,48 @@ def _decode(
         if code == _FLETCHER32:
             data = memoryview(data)[:-4]
         elif code == _DEFLATE:
-            data = zlib.decompress(data)
+            data = _inflate(data)
         elif code == _SHUFFLE:
             b = np.frombuffer(data, np.uint8)
             n = b.size // dtype.itemsize
             data = b[: n * dtype.itemsize].reshape(dtype.itemsize, n).T.tobytes()
     return np.frombuffer(data, dtype=dtype, count=int(np.prod(shape))).reshape(shape)
+
+
+@dataclass
+class _Target:
+    """Where one dataset's chunks go, worked out once (h5py properties cost microseconds each)."""
+
+    out: np.ndarray
+    start: int
+    """First row wanted."""
+    filters: list[int]
+    dtype: np.dtype
+    chunks: tuple[int, ...]
+    shape: tuple[int, ...]
+
+    @property
+    def plain_1d(self) -> bool:
+        """One axis and deflate only (ATL03 and ATL07 photon and segment variables)."""
+        return len(self.chunks) == 1 and self.filters == [_DEFLATE]
+
+    def place(self, piece: memoryview, chunk: Chunk) -> None:
+        """Decode `piece` (the stored bytes of `chunk`) into the output array."""
+        first, height, stop = chunk.offset[0], self.chunks[0], self.start + self.out.shape[0]
+        lo, hi = max(first, self.start), min(first + height, stop)
+        if self.plain_1d and chunk.filter_mask == 0:
+            values = np.frombuffer(_inflate(piece), self.dtype, count=height)
+            self.out[lo - self.start : hi - self.start] = values[lo - first : hi - first]
+            return
+        values = _decode(piece, self.filters, chunk.filter_mask, self.dtype, self.chunks)
+        inner = tuple(
+            slice(0, min(h, n - o))
+            for o, h, n in zip(chunk.offset[1:], self.chunks[1:], self.shape[1:], strict=True)
+        )
+        target = tuple(slice(o, o + s.stop) for o, s in zip(chunk.offset[1:], inner, strict=True))
+        self.out[(slice(lo - self.start, hi - self.start), *target)] = values[
+            (slice(lo - first, hi - first), *inner)
+        ]
 
 
 def read_datasets(
@@ -545,20 +664,21 @@ def read_datasets(
         return [d[rows] for d in datasets]
     workers = concurrency or source.concurrency
     outputs: list[np.ndarray] = []
-    plans: list[tuple[list[int] | None, int]] = []
+    targets: dict[int, _Target] = {}
     chunks: list[Chunk] = []
     for i, dset in enumerate(datasets):
         start, stop, _ = rows.indices(dset.shape[0])
         if not _eligible(dset):
             outputs.append(dset[rows])
-            plans.append((None, start))
             continue
         out = np.empty((max(0, stop - start), *dset.shape[1:]), dtype=dset.dtype)
         found = _chunks(dset, i, rows)
         if len(found) < _expected_chunks(dset, start, stop):
             out[...] = dset.fillvalue  # chunks never written read as the fill value
         outputs.append(out)
-        plans.append((_filters(dset), start))
+        filters = _filters(dset)
+        assert filters is not None
+        targets[i] = _Target(out, start, filters, dset.dtype, dset.chunks, dset.shape)
         chunks.extend(found)
     if not chunks:
         return outputs
@@ -567,22 +687,8 @@ def read_datasets(
         begin, end, group = request
         raw = memoryview(source._fetch(begin, end))
         for c in group:
-            dset = datasets[c.dataset]
-            filters, start = plans[c.dataset]
-            assert filters is not None
-            piece = raw[c.byte_offset - begin : c.byte_offset - begin + c.size]
-            values = _decode(piece, filters, c.filter_mask, dset.dtype, dset.chunks)
-            out = outputs[c.dataset]
-            lo = max(c.offset[0], start)
-            hi = min(c.offset[0] + dset.chunks[0], start + out.shape[0])
-            inner = tuple(
-                slice(0, min(h, n - o))
-                for o, h, n in zip(c.offset[1:], dset.chunks[1:], dset.shape[1:], strict=True)
-            )
-            target = tuple(slice(o, o + s.stop) for o, s in zip(c.offset[1:], inner, strict=True))
-            out[(slice(lo - start, hi - start), *target)] = values[
-                (slice(lo - c.offset[0], hi - c.offset[0]), *inner)
-            ]
+            offset = c.byte_offset - begin
+            targets[c.dataset].place(raw[offset : offset + c.size], c)
 
     requests = plan_requests(chunks, REQUEST_SIZE, max_requests=workers)
     if workers >= FETCH_CONCURRENCY:

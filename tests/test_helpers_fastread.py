@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import fsspec
@@ -178,5 +179,46 @@ def test_without_presigned_urls_the_file_system_fetches(tmp_path: Path, monkeypa
             s3.reset()
             ds = helpers.read_atl03_beam(f, "gt1l", ["h_ph"])
             assert s3.stats()["gets"] > 0
+    with h5py.File(local) as h5:
+        assert np.array_equal(ds.h_ph.values, h5["gt1l/heights/h_ph"][...])
+
+
+def test_range_client_reads_ranges_and_survives_a_dropped_connection(tmp_path: Path) -> None:
+    from benchmarks.s3server import Conditions, S3Emulator
+
+    data = np.random.default_rng(3).integers(0, 256, 300_000, dtype=np.uint8).tobytes()
+    (tmp_path / "bucket").mkdir()
+    (tmp_path / "bucket" / "f.bin").write_bytes(data)
+    with S3Emulator(tmp_path, Conditions(latency=0.0, bandwidth=0)) as s3:
+        client = fastread.RangeClient(f"{s3.endpoint}/bucket/f.bin")
+        assert client.get(0, 1) == data[:1]
+        assert client.get(123_456, 250_001) == data[123_456:250_001]
+        client._local.conn.sock.close()  # the server or a middlebox dropped the connection
+        assert client.get(299_990, 300_000) == data[-10:]
+        assert s3.stats()["gets"] == 3
+        with pytest.raises(fastread.RangeRefused, match="HTTP 404"):
+            fastread.RangeClient(f"{s3.endpoint}/bucket/missing.bin").get(0, 10)
+        with pytest.raises(fastread.RangeRefused, match="HTTP 416"):
+            client.get(400_000, 400_010)
+
+
+def test_a_refused_presigned_url_falls_back_to_the_file_system(tmp_path: Path, monkeypatch) -> None:
+    import s3fs
+
+    from benchmarks.granule import GranuleSpec, cached_granule
+    from benchmarks.s3server import Conditions, S3Emulator
+
+    local = cached_granule(tmp_path / "bucket", GranuleSpec(target_bytes=1_000_000), "v006")
+    with S3Emulator(tmp_path, Conditions(latency=0.0, bandwidth=0)) as s3:
+        # a URL that S3 refuses (here: a key that is not there), as with a clock skew or a policy
+        monkeypatch.setattr(
+            s3fs.S3FileSystem, "sign", lambda self, path, **kw: f"{s3.endpoint}/bucket/nothing"
+        )
+        fs = s3.filesystem()
+        with fs.open(f"bucket/{local.name}", "rb") as f, warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # not the slow h5py fallback
+            s3.reset()
+            ds = helpers.read_atl03_beam(f, "gt1l", ["h_ph", "delta_time"])
+            assert s3.stats()["gets"] > 2  # one refused, then s3fs's ranges
     with h5py.File(local) as h5:
         assert np.array_equal(ds.h_ph.values, h5["gt1l/heights/h_ph"][...])
