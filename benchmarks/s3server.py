@@ -43,8 +43,8 @@ from xml.sax.saxutils import escape
 
 __all__ = ["Conditions", "S3Emulator", "serve"]
 
-PIECE = 64 * 1024
-"""Bytes written per send while throttling."""
+PIECE = 256 * 1024
+"""Bytes sent per ``sendfile`` call while pacing (5 ms at 50 MB/s)."""
 
 
 @dataclass
@@ -250,25 +250,27 @@ class _Handler(BaseHTTPRequestHandler):
         self._stream(path, start, length)
 
     def _stream(self, path: Path, start: int, length: int) -> None:
+        """Send bytes ``[start, start + length)`` with ``os.sendfile`` (no copy through Python),
+        in `PIECE` pieces paced to the bandwidth."""
         bandwidth = self.server.conditions.bandwidth
         t0 = time.perf_counter()
         sent = 0
+        sock = self.connection.fileno()
         fd = os.open(path, os.O_RDONLY)
         try:
             while sent < length:
-                piece = os.pread(fd, min(PIECE, length - sent), start + sent)
-                if not piece:
+                n = os.sendfile(sock, fd, start + sent, min(PIECE, length - sent))
+                if n == 0:
                     break
-                self.wfile.write(piece)
-                sent += len(piece)
-                with self.server.stats.lock:
-                    self.server.stats.bytes += len(piece)
+                sent += n
                 if bandwidth > 0:
                     ahead = t0 + sent / bandwidth - time.perf_counter()
                     if ahead > 0:
                         time.sleep(ahead)
         finally:
             os.close(fd)
+            with self.server.stats.lock:
+                self.server.stats.bytes += sent
 
     def _bucket_get(self, bucket: str, query: dict[str, list[str]]) -> None:
         root = self.server.root / bucket
