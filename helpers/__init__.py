@@ -10,8 +10,9 @@ s3fs, h5py, xarray, pyresample and cartopy themselves.
 * `decode_attrs`, `decode_attrs_dataset`: HDF5/netCDF attributes as plain Python values
   (`helpers.attrs`).
 * `read_atl03_beam`, `read_atl07_beam`, `strong_beams`, `delta_time_to_datetime`: ICESat-2 beams
-  into xarray (`helpers.readers`); over S3/HTTPS they fetch chunks concurrently
-  (`helpers.fastread`).
+  into xarray; `read_variables`: any HDF5 variables into numpy (`helpers.readers`). Over
+  S3/HTTPS they fetch chunks concurrently (`helpers.fastread`); `count_requests` counts what
+  they fetched.
 * `pair_nearest`, `Pairing`: nearest valid swath pixel of each point, neighbour info kept for
   more variables (`helpers.pairing`).
 * `choose_modis`, `pair_granules`, `candidates_for`, `login_worker`, `open_fresh`, ...: the pairing
@@ -55,6 +56,7 @@ from helpers.errors import (
     UnknownDAACError,
     VariableNotFoundError,
 )
+from helpers.fastread import RequestCount, count_requests
 from helpers.maps import use_offline_natural_earth
 from helpers.pairing import Pairing, pair_nearest
 from helpers.readers import (
@@ -67,6 +69,7 @@ from helpers.readers import (
     photon_segment_index,
     read_atl03_beam,
     read_atl07_beam,
+    read_variables,
     strong_beams,
 )
 from helpers.s3 import HDF5_OPEN_KWARGS, known_daacs, open_granule, s3_filesystem
@@ -114,10 +117,13 @@ __all__ = [
     "photon_segment_index",
     "read_atl03_beam",
     "read_atl07_beam",
+    "read_variables",
     "strong_beams",
     # pairing
     "Pairing",
     "pair_nearest",
+    "count_requests",
+    "RequestCount",
     # season (many granules, on workers)
     "Swath",
     "candidates_for",

@@ -44,6 +44,7 @@ Any fsspec file works; here a local one:
 from __future__ import annotations
 
 import bisect
+import contextlib
 import http.client
 import io
 import os
@@ -53,7 +54,7 @@ import threading
 import urllib.parse
 import urllib.request
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -67,10 +68,12 @@ __all__ = [
     "REQUEST_SIZE",
     "Chunk",
     "RangeClient",
+    "RequestCount",
     "RangeRefused",
     "RemoteHDF5File",
     "fast_source",
     "plan_requests",
+    "count_requests",
     "read_datasets",
 ]
 
@@ -289,6 +292,51 @@ def _run_all(fetch: Fetch, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
     return list(_executor().map(lambda r: fetch(*r), ranges))
 
 
+@dataclass
+class RequestCount:
+    """Requests and bytes that the fast readers fetched while `count_requests` was active."""
+
+    requests: int = 0
+    bytes: int = 0
+
+
+_COUNTERS: list[RequestCount] = []
+
+
+@contextlib.contextmanager
+def count_requests() -> Iterator[RequestCount]:
+    """Count the range requests and bytes the fast readers (`read_datasets`, and so
+    ``helpers.read_atl03_beam``, ``read_atl07_beam``, ``read_variables``) send over the network
+    inside the ``with`` block, in every thread of this process.
+
+    Reads through h5py and the file object's own cache (``fast=False``) are not counted: their
+    file object reports its cache instead (``f.cache.miss_count``,
+    ``f.cache.total_requested_bytes``).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, shutil, fsspec, h5py, numpy as np
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "tiny.h5"
+    >>> with h5py.File(path, "w") as f:
+    ...     _ = f.create_dataset("h", data=np.zeros(25_000, "f4"), chunks=(10_000,),
+    ...                          compression="gzip")
+    >>> with count_requests() as count, fsspec.open(f"file://{path}", "rb") as fobj:
+    ...     with RemoteHDF5File.from_file(fobj) as rf, h5py.File(rf, "r") as h5:
+    ...         _ = read_datasets([h5["h"]], rf)
+    >>> count.requests, count.bytes > path.stat().st_size  # the metadata, then 3 chunks
+    (4, True)
+    >>> shutil.rmtree(path.parent)
+    """
+    count = RequestCount()
+    with _POOLS_LOCK:
+        _COUNTERS.append(count)
+    try:
+        yield count
+    finally:
+        with _POOLS_LOCK:
+            _COUNTERS.remove(count)
+
+
 # --------------------------------------------------------------------------------------------
 # The file object h5py reads metadata through
 
@@ -386,6 +434,9 @@ class RemoteHDF5File(io.RawIOBase):
         with self._lock:
             self.requests += 1
             self.bytes_fetched += len(data)
+            for count in _COUNTERS:
+                count.requests += 1
+                count.bytes += len(data)
         return data
 
     def _extent(self, start: int, n: int) -> bytes | None:

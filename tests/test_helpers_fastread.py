@@ -222,3 +222,35 @@ def test_a_refused_presigned_url_falls_back_to_the_file_system(tmp_path: Path, m
             assert s3.stats()["gets"] > 2  # one refused, then s3fs's ranges
     with h5py.File(local) as h5:
         assert np.array_equal(ds.h_ph.values, h5["gt1l/heights/h_ph"][...])
+
+
+def test_read_variables_over_s3_matches_h5py_and_is_counted(tmp_path: Path) -> None:
+    from benchmarks.s3server import Conditions, S3Emulator
+
+    (tmp_path / "bucket").mkdir()
+    local = tmp_path / "bucket" / "swath.nc"
+    rng = np.random.default_rng(7)
+    with h5py.File(local, "w") as h5:
+        h5.create_dataset("lat", data=rng.uniform(60, 90, (203, 135)).astype("f4"), chunks=(50, 70))
+        h5.create_dataset(
+            "quality_level",
+            data=rng.integers(0, 6, (1, 203, 135), dtype="i1"),
+            chunks=(1, 101, 68),
+            compression="gzip",
+            shuffle=True,
+        )
+        h5.create_dataset("epoch", data=1198800018.0)  # a scalar
+    names = ["lat", "quality_level", "epoch"]
+    with S3Emulator(tmp_path, Conditions(latency=0.0, bandwidth=0)) as s3:
+        fs = s3.filesystem()
+        with fs.open("bucket/swath.nc", "rb") as f, helpers.count_requests() as count:
+            s3.reset()
+            got = helpers.read_variables(f, names)
+            gets = s3.stats()["gets"]
+    with h5py.File(local) as h5:
+        for name in names:
+            assert np.array_equal(got[name], h5[name][()]) and got[name].dtype == h5[name].dtype
+    assert count.requests == gets > 1
+    assert count.bytes >= sum(h5py.File(local)[n].id.get_storage_size() for n in names[:2])
+    with pytest.raises(helpers.VariableNotFoundError, match="'sst'.*lat, quality_level"):
+        helpers.read_variables(local, ["lat", "sst"])
