@@ -1,10 +1,12 @@
-"""Small helpers shared by the sandbox's WSGI apps: JSON responses, auth headers, request ids."""
+"""Small helpers shared by the sandbox's WSGI apps: JSON responses, S3 errors, auth headers, request
+ids."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import secrets
 import uuid
 from typing import Any
 
@@ -57,3 +59,18 @@ def html_page(title: str, body: str, status: int = 200) -> Response:
         f"<title>{title}</title></head><body><h1>{title}</h1>{body}</body></html>\n"
     )
     return Response(page, status=status, content_type="text/html; charset=utf-8")
+
+
+def s3_error(status: int, code: str, message: str, resource: str) -> Response:
+    """An error in S3's XML form (``Code``, ``Message``, ``Resource``, ``RequestId``, ``HostId``),
+    with its ``x-amz-request-id`` header."""
+    request_id = secrets.token_hex(8).upper()
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message>"
+        f"<Resource>{resource}</Resource><RequestId>{request_id}</RequestId>"
+        f"<HostId>{secrets.token_urlsafe(48)}</HostId></Error>"
+    )
+    response = Response(body, status=status, content_type="application/xml")
+    response.headers["x-amz-request-id"] = request_id
+    return response

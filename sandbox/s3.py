@@ -1,4 +1,5 @@
-"""The S3 endpoint (``AWS_ENDPOINT_URL_S3``): moto's server application behind a credentials gate.
+"""The S3 endpoint (``AWS_ENDPOINT_URL_S3``): moto's server application behind a credentials gate,
+with the granule files' GetObject and HeadObject answered from disk.
 
 moto runs in server mode (its own WSGI application and request handler, as
 ``moto.server.ThreadedMotoServer`` uses them) inside this process, wrapped by :class:`S3Gate`:
@@ -12,9 +13,13 @@ moto runs in server mode (its own WSGI application and request handler, as
 - in region ``elsewhere`` every read is refused with ``AccessDenied``, as NASA's buckets refuse
   direct access from outside us-west-2.
 
-The sandbox stores the granules in moto's in-process S3 backend directly at start (no key can bypass
-the gate). moto keeps its buckets per process: several sandbox instances in one process (tests)
-share them.
+Behind the gate, :class:`sandbox.s3objects.FileObjects` answers GET and HEAD of the objects that
+are files from the files themselves (moto would copy the whole object for each ranged read); moto
+answers everything else (listings, bucket location, the small generated objects, unknown keys).
+
+The sandbox registers the objects in moto's in-process S3 backend directly at start (no key can
+bypass the gate), the files by reference, without copying them. moto keeps its buckets per
+process: several sandbox instances in one process (tests) share them.
 """
 
 from __future__ import annotations
@@ -22,10 +27,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
-import secrets
 import socket
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -36,6 +39,8 @@ from werkzeug.wrappers import Request, Response
 from sandbox.catalog.locations import ServedFile
 from sandbox.config import Region
 from sandbox.credentials import CredentialStore, Verdict
+from sandbox.httputil import s3_error
+from sandbox.s3objects import FileObjects, last_modified
 from sandbox.servers import LoopbackWSGIServer, QuietRequestHandler
 
 log = logging.getLogger("sandbox")
@@ -43,19 +48,6 @@ log = logging.getLogger("sandbox")
 _SIGV4_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 _SIGV2 = re.compile(r"^AWS ([^:\s]+):")
 _READ_METHODS = ("GET", "HEAD")
-
-
-def _xml_error(status: int, code: str, message: str, resource: str) -> Response:
-    request_id = secrets.token_hex(8).upper()
-    body = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f"<Error><Code>{code}</Code><Message>{message}</Message>"
-        f"<Resource>{resource}</Resource><RequestId>{request_id}</RequestId>"
-        f"<HostId>{secrets.token_urlsafe(48)}</HostId></Error>"
-    )
-    response = Response(body, status=status, content_type="application/xml")
-    response.headers["x-amz-request-id"] = request_id
-    return response
 
 
 def request_credentials(request: Request) -> tuple[str | None, str | None]:
@@ -77,7 +69,8 @@ def request_credentials(request: Request) -> tuple[str | None, str | None]:
 
 
 class S3Gate:
-    """WSGI middleware in front of moto that enforces NASA-like access to the buckets."""
+    """WSGI middleware in front of the S3 application that enforces NASA-like access to the
+    buckets."""
 
     def __init__(self, app: Any, credentials: CredentialStore, region: Region) -> None:
         self.app = app
@@ -95,27 +88,27 @@ class S3Gate:
         key_id, token = request_credentials(request)
         resource = request.path
         if key_id is None:
-            return _xml_error(403, "AccessDenied", "Access Denied", resource)
+            return s3_error(403, "AccessDenied", "Access Denied", resource)
         verdict, issued = self.credentials.check(key_id, token)
         if verdict is Verdict.UNKNOWN_KEY:
-            return _xml_error(
+            return s3_error(
                 403,
                 "InvalidAccessKeyId",
                 "The AWS Access Key Id you provided does not exist in our records.",
                 resource,
             )
         if verdict is Verdict.BAD_TOKEN:
-            return _xml_error(
+            return s3_error(
                 400,
                 "InvalidToken",
                 "The provided token is malformed or otherwise invalid.",
                 resource,
             )
         if verdict is Verdict.EXPIRED:
-            return _xml_error(400, "ExpiredToken", "The provided token has expired.", resource)
+            return s3_error(400, "ExpiredToken", "The provided token has expired.", resource)
         assert issued is not None
         if self.region != "us-west-2":
-            return _xml_error(
+            return s3_error(
                 403,
                 "AccessDenied",
                 "Access Denied: NASA Earthdata Cloud buckets allow direct S3 access only from AWS "
@@ -125,14 +118,18 @@ class S3Gate:
             )
         bucket = request.path.lstrip("/").split("/", 1)[0]
         if request.method not in _READ_METHODS or bucket not in issued.buckets:
-            return _xml_error(403, "AccessDenied", "Access Denied", resource)
+            return s3_error(403, "AccessDenied", "Access Denied", resource)
         return None
 
 
 def build_s3_server(
-    sock: socket.socket, credentials: CredentialStore, region: Region
+    sock: socket.socket,
+    credentials: CredentialStore,
+    region: Region,
+    objects: Mapping[tuple[str, str], ServedFile],
 ) -> LoopbackWSGIServer:
-    """The gated moto server on ``sock``."""
+    """The gated S3 server on ``sock``: ``objects`` ((bucket, key) -> file) that are files on disk
+    are read from disk, everything else by moto."""
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,
         MotoRequestHandler,
@@ -142,17 +139,20 @@ def build_s3_server(
     class QuietMotoHandler(QuietRequestHandler, MotoRequestHandler):
         """moto's request handling with the sandbox's quiet logging."""
 
-    gate = S3Gate(DomainDispatcherApplication(create_backend_app), credentials, region)
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    gate = S3Gate(FileObjects(moto_app, objects), credentials, region)
     return LoopbackWSGIServer(sock, gate, handler=QuietMotoHandler)
 
 
-def load_objects(buckets: Iterable[str], objects: Iterable[ServedFile], threads: int = 2) -> int:
-    """Create the buckets (us-west-2) and store every object in moto's S3 backend of this
-    process, with its known MD5 as ETag; returns the bytes stored.
+def load_objects(buckets: Iterable[str], objects: Iterable[ServedFile]) -> int:
+    """Create the buckets (us-west-2) and register every object in moto's S3 backend of this
+    process, with its known MD5 as ETag; returns the objects' total size.
 
     This uses moto's Python API directly (the same store its server application serves), which
-    is three to four times faster than uploading through HTTP and needs no key that could bypass
-    the gate.
+    needs no key that could bypass the gate. Objects held as bytes are stored; a file is not
+    copied: moto's key reads its body from the file itself (opened read-only) and reports the
+    file's size and modification time, so listings are those of the full objects and the rare
+    object request left to moto (e.g. with ``partNumber``) still gets the file's bytes.
     """
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.exceptions import BucketAlreadyExists
@@ -163,11 +163,17 @@ def load_objects(buckets: Iterable[str], objects: Iterable[ServedFile], threads:
         # Another sandbox instance of this process may have made it: moto's store is per process.
         with contextlib.suppress(BucketAlreadyExists):
             backend.create_bucket(bucket, "us-west-2")
-
-    def put(served: ServedFile) -> int:
-        data = served.source.read_bytes() if isinstance(served.source, Path) else served.source
-        backend.put_object(served.s3_bucket, served.s3_key, data, etag=served.md5)
-        return len(data)
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return sum(pool.map(put, objects))
+    total = 0
+    for served in objects:
+        if isinstance(served.source, Path):
+            key = backend.put_object(served.s3_bucket, served.s3_key, b"", etag=served.md5)
+            # A moto key keeps its body in ``_value_buffer`` (a spooled temporary file) and its
+            # length in ``contentsize``: let them be the file's. moto's own times are naive UTC.
+            key._value_buffer.close()
+            key._value_buffer = served.source.open("rb")
+            key.contentsize = served.size
+            key.last_modified = last_modified(served.source).replace(tzinfo=None)
+        else:
+            backend.put_object(served.s3_bucket, served.s3_key, served.source, etag=served.md5)
+        total += served.size
+    return total

@@ -99,13 +99,14 @@ class Sandbox:
         self.catalog: Catalog | None = None
         self.ports: Ports | None = None
         self.ca_bundle: Path | None = None
-        self.uploaded_bytes = 0
+        self.s3_bytes = 0
+        """Total size of the S3 objects (the files are served from disk, not copied)."""
 
     def _port(self, name: str) -> int:
         return 0 if self.port_base == 0 else self.port_base + PORT_OFFSETS[name]
 
     def start(self) -> Sandbox:
-        """Generate or load the granules, start every server, upload the S3 objects."""
+        """Generate or load the granules, start every server, register the S3 objects."""
         started = time.monotonic()
         granules = self._granules if self._granules is not None else load_granules(self.cache_dir)
         self._run_dir = new_instance_dir(self.cache_dir / "instances")
@@ -122,7 +123,7 @@ class Sandbox:
             self.region,
             len(self.catalog.granules),
             len(self.catalog.s3_objects()),
-            self.uploaded_bytes / 1e6,
+            self.s3_bytes / 1e6,
             self.ports.proxy,
             self.ports.https,
             self.ports.s3,
@@ -152,15 +153,16 @@ class Sandbox:
                     v6 = LoopbackWSGIServer(v6_sock, https_app, tls=certificates.server_context)
                     self._threads.append(ServerThread(v6, "sandbox-https-v6"))
 
+        s3_objects = self.catalog.s3_locations()
         s3_sock = bind_loopback(self._port("s3"), name="S3 server")
-        s3_server = build_s3_server(s3_sock, self.credentials, self.region)
+        s3_server = build_s3_server(s3_sock, self.credentials, self.region, s3_objects)
         self._threads.append(ServerThread(s3_server, "sandbox-s3"))
 
         proxy_sock = bind_loopback(self._port("proxy"), name="proxy")
         proxy = ProxyServer(proxy_sock, tls_server, InstanceMetadata(self.region))
         self._threads.append(ServerThread(proxy, "sandbox-proxy"))
 
-        self.uploaded_bytes = load_objects(self.catalog.buckets, self.catalog.s3_objects())
+        self.s3_bytes = load_objects(self.catalog.buckets, s3_objects.values())
         for thread in self._threads:
             thread.start()
         self.ports = Ports(proxy=proxy.server_address[1], https=https_port, s3=s3_server.port)

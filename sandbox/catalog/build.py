@@ -31,14 +31,18 @@ class Catalog:
         """The collection with this concept id."""
         return next((c for c in self.collections if c.concept_id == concept_id), None)
 
-    def s3_objects(self) -> list[ServedFile]:
-        """Files held in S3 buckets, each (bucket, key) once."""
+    def s3_locations(self) -> dict[tuple[str, str], ServedFile]:
+        """(bucket, key) -> file, for the files held in S3 buckets."""
         seen: dict[tuple[str, str], ServedFile] = {}
         for record in self.granules:
             for served in record.files:
                 if served.s3_bucket and served.s3_key:
                     seen.setdefault((served.s3_bucket, served.s3_key), served)
-        return list(seen.values())
+        return seen
+
+    def s3_objects(self) -> list[ServedFile]:
+        """Files held in S3 buckets, each (bucket, key) once."""
+        return list(self.s3_locations().values())
 
     @property
     def buckets(self) -> list[str]:

@@ -67,6 +67,13 @@ def s3_client(sandbox: Sandbox, credentials: dict[str, str]) -> Any:
     )
 
 
+def nsidc_credentials(sandbox: Sandbox) -> dict[str, str]:
+    """Temporary S3 credentials for NSIDC's buckets, from its ``/s3credentials``."""
+    http = session(sandbox)
+    http.headers["Authorization"] = f"Bearer {edl_token(sandbox)}"
+    return http.get("https://data.nsidc.earthdatacloud.nasa.gov/s3credentials", timeout=30).json()
+
+
 def record_links(sandbox: Sandbox) -> list[str]:
     """Every URL the sandbox's records link to (RelatedUrls and direct-distribution endpoints)."""
     assert sandbox.catalog is not None

@@ -3,14 +3,17 @@ only live DAAC credentials, read-only, own buckets, and nothing outside us-west-
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import botocore.exceptions
 import pytest
 import requests
-from sandbox_http import edl_token, s3_client, session
+import urllib3
+from sandbox_http import nsidc_credentials, s3_client, session
 
 from sandbox.service import Sandbox
 
@@ -94,16 +97,24 @@ def _s3(sandbox: Sandbox, creds: dict[str, str] | None = None, **overrides: str)
     return s3_client(sandbox, creds)
 
 
-def _nsidc_credentials(sandbox: Sandbox) -> dict[str, str]:
-    http = session(sandbox)
-    http.headers["Authorization"] = f"Bearer {edl_token(sandbox)}"
-    return http.get("https://data.nsidc.earthdatacloud.nasa.gov/s3credentials", timeout=30).json()
-
-
 def _an_object(sandbox: Sandbox, bucket_prefix: str) -> tuple[str, str, bytes]:
+    """A granule file in a bucket of that prefix: one the S3 endpoint reads from disk, not through
+    moto, so the refusals below are those of the objects that matter."""
     assert sandbox.catalog is not None
-    served = next(o for o in sandbox.catalog.s3_objects() if o.s3_bucket.startswith(bucket_prefix))
+    served = next(
+        o
+        for o in sandbox.catalog.s3_objects()
+        if o.s3_bucket.startswith(bucket_prefix) and isinstance(o.source, Path)
+    )
     return served.s3_bucket, served.s3_key, served.source.read_bytes()  # type: ignore[union-attr]
+
+
+def _presigned_get(s3: Any, bucket: str, key: str) -> tuple[int, str]:
+    """Status and S3 error code of a ranged GET of a presigned URL (as helpers.fastread sends)."""
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key})
+    response = urllib3.request("GET", url, headers={"Range": "bytes=0-99"}, retries=False)
+    code = re.search(rb"<Code>(\w+)</Code>", response.data)
+    return response.status, code.group(1).decode() if code else ""
 
 
 def _error_code(call: Callable[[], object]) -> tuple[int, str]:
@@ -115,7 +126,7 @@ def _error_code(call: Callable[[], object]) -> tuple[int, str]:
 
 def test_live_credentials_read_their_daac_s_objects(sandbox_us: Sandbox) -> None:
     bucket, key, data = _an_object(sandbox_us, "nsidc")
-    s3 = _s3(sandbox_us, _nsidc_credentials(sandbox_us))
+    s3 = _s3(sandbox_us, nsidc_credentials(sandbox_us))
     assert s3.get_object(Bucket=bucket, Key=key, Range="bytes=0-99")["Body"].read() == data[:100]
     listed = s3.list_objects_v2(Bucket=bucket, Prefix="ATLAS/ATL03/006/")
     assert key in [o["Key"] for o in listed["Contents"]] or not key.startswith("ATLAS/ATL03/006/")
@@ -123,16 +134,18 @@ def test_live_credentials_read_their_daac_s_objects(sandbox_us: Sandbox) -> None
 
 def test_unknown_keys_bad_tokens_and_anonymous_requests_are_refused(sandbox_us: Sandbox) -> None:
     bucket, key, _ = _an_object(sandbox_us, "nsidc")
-    creds = _nsidc_credentials(sandbox_us)
+    creds = nsidc_credentials(sandbox_us)
     assert _error_code(lambda: _s3(sandbox_us).get_object(Bucket=bucket, Key=key)) == (
         403,
         "InvalidAccessKeyId",
     )
+    assert _presigned_get(_s3(sandbox_us), bucket, key) == (403, "InvalidAccessKeyId")
     wrong_token = _s3(sandbox_us, creds, token="not-the-session-token")
     assert _error_code(lambda: wrong_token.get_object(Bucket=bucket, Key=key)) == (
         400,
         "InvalidToken",
     )
+    assert _presigned_get(wrong_token, bucket, key) == (400, "InvalidToken")
     anonymous = requests.get(
         f"{sandbox_us.env()['AWS_ENDPOINT_URL_S3']}/{bucket}/{key}",
         timeout=30,
@@ -148,14 +161,17 @@ def test_expired_credentials_are_refused_with_expired_token(sandbox_us: Sandbox)
     )
     s3 = _s3(sandbox_us, issued.as_json())
     assert s3.head_object(Bucket=bucket, Key=key)["ContentLength"] > 0
+    assert _presigned_get(s3, bucket, key)[0] == 206
     time.sleep(0.6)
     assert _error_code(lambda: s3.get_object(Bucket=bucket, Key=key)) == (400, "ExpiredToken")
+    assert _error_code(lambda: s3.head_object(Bucket=bucket, Key=key))[0] == 400  # no body
+    assert _presigned_get(s3, bucket, key) == (400, "ExpiredToken")
 
 
 def test_credentials_are_read_only_and_for_their_own_daac(sandbox_us: Sandbox) -> None:
     bucket, key, _ = _an_object(sandbox_us, "nsidc")
     podaac_bucket, podaac_key, _ = _an_object(sandbox_us, "podaac")
-    s3 = _s3(sandbox_us, _nsidc_credentials(sandbox_us))
+    s3 = _s3(sandbox_us, nsidc_credentials(sandbox_us))
     assert _error_code(lambda: s3.put_object(Bucket=bucket, Key="mine.txt", Body=b"x")) == (
         403,
         "AccessDenied",
@@ -170,7 +186,9 @@ def test_credentials_are_read_only_and_for_their_own_daac(sandbox_us: Sandbox) -
 
 def test_direct_s3_reads_are_refused_outside_us_west_2(sandbox_elsewhere: Sandbox) -> None:
     bucket, key, _ = _an_object(sandbox_elsewhere, "nsidc")
-    s3 = _s3(sandbox_elsewhere, _nsidc_credentials(sandbox_elsewhere))
+    s3 = _s3(sandbox_elsewhere, nsidc_credentials(sandbox_elsewhere))
     with pytest.raises(botocore.exceptions.ClientError, match="only from AWS us-west-2") as caught:
         s3.get_object(Bucket=bucket, Key=key)
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
+    assert _error_code(lambda: s3.head_object(Bucket=bucket, Key=key))[0] == 403
+    assert _presigned_get(s3, bucket, key) == (403, "AccessDenied")
