@@ -59,7 +59,8 @@
 #   UTC times and a true along-track distance;
 # - tell strong from weak beams with the spacecraft orientation;
 # - plot photon heights so the ice surface stands out from the background photons;
-# - measure how many bytes a read fetched, and choose read settings that keep it small.
+# - measure how many requests and bytes a read fetched, and why fetching chunks concurrently
+#   beats one request at a time.
 #
 # ```{note}
 # The outputs shown in the book come from the project's **Earthdata sandbox**, an offline stand-in
@@ -371,18 +372,24 @@ def ground_track(h5, beam, step=50):
 # `helpers.read_atl03_beam` reads photon variables of `/gt1l/heights` into an `xarray.Dataset`.
 # It keeps each variable's attributes (units, long names) as plain text, turns fill values into
 # `NaN`, converts `delta_time` to UTC, and with `along_track=True` adds the true along-track
-# distance. Here it reads only the photons of the box, from a freshly opened file object so that
-# step 6 can count what this read fetched:
+# distance. Here it reads only the photons of the box.
+#
+# Give it the **file object**, not an open `h5py.File`: then it can fetch the compressed chunks of
+# all six variables at once, many requests in flight, instead of one after another (step 6 shows
+# what that changes). We use a freshly opened file object, and `helpers.count_requests` counts
+# what the read fetches:
 
 # %%
 VARIABLES = ["h_ph", "lat_ph", "lon_ph", "dist_ph_along", "delta_time", "signal_conf_ph"]
 
 f_read = helpers.open_granule(granule)  # a fresh file object: its cache starts empty
-start = time.perf_counter()
 with h5py.File(f_read, "r") as h5:
     photons = photons_in_box(h5, BEAM, JUNEAU_BBOX)
-    ds = helpers.read_atl03_beam(h5, BEAM, VARIABLES, along_track=True, subset=photons)
     track_lon, track_lat = ground_track(h5, BEAM)
+
+start = time.perf_counter()
+with helpers.count_requests() as fetched:
+    ds = helpers.read_atl03_beam(f_read, BEAM, VARIABLES, along_track=True, subset=photons)
 read_seconds = time.perf_counter() - start
 
 n_beam = beams.loc[BEAM, "photons"]
@@ -593,115 +600,111 @@ plt.show()
 # An HDF5 library does not read a file front to back. It first reads the file's **metadata**, the
 # map of where every group, attribute and chunk lives, a few kilobytes at a time, then the
 # compressed **chunks** of the arrays it needs. Locally each small read costs microseconds; on S3
-# each request costs tens of milliseconds before the first byte arrives, and from outside AWS
-# more. So what matters is how many requests reach the network, and how many bytes.
+# each request costs tens of milliseconds before the first byte arrives (30 to 60 ms inside
+# `us-west-2`), and from outside AWS more. h5py sends one request, waits for it, then sends the
+# next. So what matters is how many requests there are, how many of them wait for one another,
+# and how many bytes they move.
 #
-# The file object caches what it reads. The settings come from `helpers.HDF5_OPEN_KWARGS`:
-
-# %%
-print(dict(helpers.HDF5_OPEN_KWARGS))
-print(
-    f"This file object: cache {f_read.cache.name!r}, blocks of {f_read.blocksize / 2**20:.0f} MiB"
-)
-
-# %% [markdown]
-# - **`blockcache` with 8 MiB blocks**: every read is rounded out to whole 8 MiB blocks, and the
-#   blocks are kept (up to 32 of them). HDF5's many small metadata reads, which jump back and
-#   forth through the file, then come from memory, and a few large requests fetch the chunks.
-#   8-16 MB is the request size AWS recommends for S3, and the page size of NSIDC's
-#   cloud-optimized ATL03 (version 007), which gathers the metadata into a few pages.
-# - s3fs's default is a `readahead` cache with 50 MiB blocks: it keeps only the latest block, so
-#   each jump backwards fetches again. earthaccess's own default (`background`, 4-16 MiB blocks
-#   by file size) is also a block cache.
+# ### What the chunks of the box weigh
 #
-# Published benchmarks in `us-west-2` show what this is worth: reading three variables of one
-# beam of a 7 GB ATL03 granule took 2062 s through fsspec without a cache, and 114 s with an
-# 8 MiB block cache on a cloud-optimized (paged) copy of the file; in icepyx, reading one ATL03
-# group went from about 6 minutes to about 30 s with an 8 MiB block cache.
-#
-# fsspec's cache counts what the read in step 4 fetched:
-
-# %%
-cache = f_read.cache
-file_mib = f_read.size / 2**20
-fetched_mib = cache.total_requested_bytes / 2**20
-print(f"File size:        {file_mib:8.1f} MiB")
-print(f"Fetched:          {fetched_mib:8.1f} MiB in {cache.miss_count} requests of 8 MiB")
-print(f"Share of file:    {fetched_mib / file_mib:8.1%}")
-print(f"Read time: {read_seconds:.2f} s")
-
-# %% [markdown]
-# How much of that did the read really need? Each variable is stored in compressed chunks, and
-# h5py can list them, with their place in the file, without reading them (`chunk_iter`). The
-# function below adds up the chunks a read needs and the 8 MiB blocks of the file they lie in:
-# each block is one request.
+# h5py can list the chunks of a variable, with their place in the file and their size, without
+# reading them (`Dataset.id.chunk_iter`). The function below adds up the chunks a read needs:
 
 
 # %%
-def chunk_stats(dataset, rows=slice(None), block_size=f_read.blocksize):
-    """Stored bytes of the chunks of `dataset` overlapping `rows`, and the blocks holding them."""
+def chunk_bytes(dataset, rows=slice(None)):
+    """Stored (compressed) bytes of the chunks of `dataset` that overlap `rows`."""
     start, stop, _ = rows.indices(dataset.shape[0])
     chunk_rows = dataset.chunks[0]
-    stats = {"bytes": 0, "blocks": set()}
+    sizes = []
 
     def add(chunk):
         first_row = chunk.chunk_offset[0]
         if first_row < stop and first_row + chunk_rows > start:
-            stats["bytes"] += chunk.size
-            first_block = chunk.byte_offset // block_size
-            last_block = (chunk.byte_offset + chunk.size - 1) // block_size
-            stats["blocks"].update(range(first_block, last_block + 1))
+            sizes.append(chunk.size)
 
     dataset.id.chunk_iter(add)
-    return stats
+    return sum(sizes), len(sizes)
 
 
-def total(stats_list):
-    """Sum the bytes and join the blocks of several `chunk_stats` results."""
-    return {
-        "bytes": sum(s["bytes"] for s in stats_list),
-        "blocks": set().union(*(s["blocks"] for s in stats_list)),
-    }
-
-
-SEGMENT_VARIABLES = [
-    "reference_photon_lat",
-    "reference_photon_lon",
-    "ph_index_beg",
-    "segment_ph_cnt",
-    "segment_dist_x",
-]
 with h5py.File(f_read, "r") as h5:
     heights = h5[f"{BEAM}/heights"]
-    geolocation = h5[f"{BEAM}/geolocation"]
-    print(f"Photon variables are stored in chunks of {heights['h_ph'].chunks[0]:,} photons.\n")
-    reads = {
-        "Photons in the box": total([chunk_stats(heights[v], photons) for v in VARIABLES]),
-        "Segment arrays": total([chunk_stats(geolocation[v]) for v in SEGMENT_VARIABLES]),
-        "Photons of the whole beam": total([chunk_stats(heights[v]) for v in VARIABLES]),
-    }
-
-print(f"{'':<28}{'chunks (MiB)':>14}{'8 MiB blocks':>14}")
-for what, stats in reads.items():
-    print(f"{what:<28}{stats['bytes'] / 2**20:>14.1f}{len(stats['blocks']):>14}")
-data_blocks = reads["Photons in the box"]["blocks"] | reads["Segment arrays"]["blocks"]
+    print(f"Photon variables are stored in chunks of {heights['h_ph'].chunks[0]:,} photons.")
+    box_chunks = [chunk_bytes(heights[v], photons) for v in VARIABLES]
+    beam_chunks = [chunk_bytes(heights[v]) for v in VARIABLES]
+needed = sum(size for size, _ in box_chunks)
 print(
-    f"\nStep 4 fetched {cache.miss_count} blocks: {len(data_blocks)} holding the chunks above, "
-    f"{cache.miss_count - len(data_blocks)} fetched for metadata only."
+    f"Photons in the box: {sum(n for _, n in box_chunks):,} chunks, {needed / 2**20:.1f} MiB"
+    f" (the whole beam: {sum(size for size, _ in beam_chunks) / 2**20:.1f} MiB)"
 )
 
 # %% [markdown]
-# Reading by segment kept the read to the photons of the box: it needed fewer chunks than the
-# whole beam, to fetch and to decompress. In the practice granule the difference stops there: the
-# file is small, so the whole beam's chunks fit in as few 8 MiB blocks as the box's. A real
-# granule is hundreds of megabytes to gigabytes, and one strong beam holds tens of millions of
-# photons in hundreds of megabytes of chunks: there reading only the box fetches a small
-# fraction of the file, and it is the difference between seconds and minutes.
+# Reading by segment kept the read to the photons of the box. In the practice granule the box is
+# a large part of a short beam; in a real granule one strong beam holds tens of millions of
+# photons in hundreds of megabytes of chunks, and the box is a small fraction of that.
+#
+# ### What step 4 fetched
+#
+# `helpers.read_atl03_beam` let h5py find the variables and list their chunks, as above, then
+# fetched exactly those byte ranges itself: neighbouring chunks merged into one request, up to
+# 64 requests in flight at once, each chunk decompressed in a thread as soon as it arrived.
+
+# %%
+print(f"Requests:  {fetched.requests:6,}")
+print(
+    f"Fetched:   {fetched.bytes / 2**20:6.1f} MiB (the chunks of the box: {needed / 2**20:.1f} MiB)"
+)
+print(f"Read time: {read_seconds:6.2f} s")
+
+# %% [markdown]
+# Besides the chunks of the box, the read fetched the metadata (in 1 MiB blocks) and, for
+# `along_track=True`, three segment arrays of the whole beam (`ph_index_beg`, `segment_ph_cnt`,
+# `segment_dist_x`).
+#
+# ### The same read, one request at a time
+#
+# With `fast=False` the reader leaves everything to h5py, which reads through the file object's
+# own cache. `helpers.open_granule` sets that cache up with `helpers.HDF5_OPEN_KWARGS`:
+
+# %%
+print(dict(helpers.HDF5_OPEN_KWARGS))
+f_slow = helpers.open_granule(granule)
+start = time.perf_counter()
+slow = helpers.read_atl03_beam(
+    f_slow, BEAM, VARIABLES, along_track=True, subset=photons, fast=False
+)
+slow_seconds = time.perf_counter() - start
+print(f"Same values: {slow.identical(ds)}")
+print(
+    f"fast=False: {f_slow.cache.miss_count} requests of {f_slow.blocksize / 2**20:.0f} MiB, "
+    f"{f_slow.cache.total_requested_bytes / 2**20:.1f} MiB fetched, {slow_seconds:.2f} s"
+)
+f_slow.close()
+
+# %% [markdown]
+# - **`blockcache` with 8 MiB blocks**: every read h5py makes is rounded out to whole 8 MiB
+#   blocks, and the blocks are kept (up to 32 of them). HDF5's many small metadata reads, which
+#   jump back and forth through the file, then come from memory, and a few large requests fetch
+#   the chunks. 8-16 MB is the request size AWS recommends for S3, and the page size of NSIDC's
+#   cloud-optimized ATL03 (version 007). Without a cache, every small read would be a request.
+# - s3fs's default is a `readahead` cache with 50 MiB blocks: it keeps only the latest block, so
+#   each jump backwards fetches again. earthaccess's own default (`background`, 4-16 MiB blocks
+#   by file size) is also a block cache.
+# - The block cache still sends one request at a time, and fetches whole blocks around chunks it
+#   needs. The concurrent read of step 4 fetches only the chunks, all at once: on a 1 GB granule
+#   with 30 ms per request, the project's benchmark measures it tens of times faster than both
+#   (see [Performance](../book/performance.md)).
+#
+# Published benchmarks in `us-west-2` agree on the block cache: reading three variables of one
+# beam of a 7 GB ATL03 granule took 2062 s through fsspec without a cache, and 114 s with an
+# 8 MiB block cache on a cloud-optimized (paged) copy of the file; in icepyx, reading one ATL03
+# group went from about 6 minutes to about 30 s with an 8 MiB block cache.
 #
 # ```{note}
 # The timings in the sandbox say little about the cloud: its S3 server runs on this computer, with
-# no network in between. In `us-west-2` expect tens of milliseconds per request and about
-# 50 MB/s per connection; over HTTPS from outside AWS, more time per request and less bandwidth.
+# no network in between, so waiting for one request after another costs almost nothing here. In
+# `us-west-2` expect tens of milliseconds per request and about 50 MB/s per connection; over HTTPS
+# from outside AWS, more time per request and less bandwidth.
 # ```
 #
 # ## 7. Outside `us-west-2`: the same granule over HTTPS
@@ -748,7 +751,8 @@ f_read.close()
 #   in a region, so only those are read; `segment_dist_x` + `dist_ph_along` is the true
 #   along-track distance.
 # - Signal confidence separates the surface from background photons in plots and averages.
-# - A block cache with 8 MiB blocks keeps the number of requests, and the bytes fetched, small.
+# - Given the file object, `helpers.read_atl03_beam` fetches only the chunks it needs, many at
+#   once; through h5py alone, an 8 MiB block cache keeps the requests few, but one at a time.
 #
 # ## Exercise
 #
@@ -770,9 +774,8 @@ weak = beams.index[(beams["atlas_beam_type"] == "weak") & beams.index.str.starts
 
 f_weak = helpers.open_granule(granule)
 with h5py.File(f_weak, "r") as h5:
-    weak_ds = helpers.read_atl03_beam(
-        h5, weak, VARIABLES, along_track=True, subset=photons_in_box(h5, weak, JUNEAU_BBOX)
-    )
+    weak_photons = photons_in_box(h5, weak, JUNEAU_BBOX)
+weak_ds = helpers.read_atl03_beam(f_weak, weak, VARIABLES, along_track=True, subset=weak_photons)
 f_weak.close()
 weak_in_box = (
     (weak_ds["lon_ph"] >= west)
