@@ -55,7 +55,7 @@ import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -275,6 +275,21 @@ def _wide_pool(fs: Any) -> Any:
 
 
 _EXECUTOR: ThreadPoolExecutor | None = None
+
+
+_DECODER: ThreadPoolExecutor | None = None
+
+
+def _decoder() -> ThreadPoolExecutor:
+    """One pool with a thread per CPU core for inflating chunks (started on first use)."""
+    global _DECODER
+    with _POOLS_LOCK:
+        if _DECODER is None:
+            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+            _DECODER = ThreadPoolExecutor(
+                max(1, cores or os.cpu_count() or 1), thread_name_prefix="helpers-inflate"
+            )
+        return _DECODER
 
 
 def _executor() -> ThreadPoolExecutor:
@@ -734,19 +749,26 @@ def read_datasets(
     if not chunks:
         return outputs
 
-    def work(request: tuple[int, int, list[Chunk]]) -> None:
-        begin, end, group = request
-        raw = memoryview(source._fetch(begin, end))
+    def place(raw: memoryview, begin: int, group: list[Chunk]) -> None:
         for c in group:
             offset = c.byte_offset - begin
             targets[c.dataset].place(raw[offset : offset + c.size], c)
 
+    decoder = _decoder()
+
+    def work(request: tuple[int, int, list[Chunk]]) -> Future[None]:
+        # fetch here (many threads, mostly waiting), decode in the small pool: dozens of threads
+        # taking turns at the GIL to decode would spend more time switching than decoding
+        begin, end, group = request
+        raw = memoryview(source._fetch(begin, end))
+        return decoder.submit(place, raw, begin, group)
+
     requests = plan_requests(chunks, REQUEST_SIZE, max_requests=workers)
     if workers >= FETCH_CONCURRENCY:
-        for _ in _executor().map(work, requests):
-            pass
+        decoding = list(_executor().map(work, requests))
     else:
         with ThreadPoolExecutor(max(1, workers)) as pool:
-            for _ in pool.map(work, requests):
-                pass
+            decoding = list(pool.map(work, requests))
+    for done in decoding:
+        done.result()
     return outputs

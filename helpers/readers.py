@@ -150,6 +150,10 @@ def gps_utc_offset(gps_seconds: npt.ArrayLike) -> np.ndarray:
     return _LEAP_OFFSETS[np.searchsorted(_LEAP_GPS_SECONDS, t, side="right")]
 
 
+_BLOCK = 1 << 20
+"""Values per block in `delta_time_to_datetime` (8 MiB of float64 scratch)."""
+
+
 def delta_time_to_datetime(
     delta_time: npt.ArrayLike, atlas_sdp_gps_epoch: float = ATLAS_SDP_GPS_EPOCH
 ) -> np.ndarray:
@@ -194,10 +198,17 @@ def delta_time_to_datetime(
         leap_ns: Any = np.int64(first) * 1_000_000_000
     else:
         leap_ns = gps_utc_offset(atlas_sdp_gps_epoch + values) * 1_000_000_000
-    scaled = np.asarray(values * 1e9)
-    np.round(scaled, out=scaled)
-    ns = scaled.astype(np.int64)
-    ns += epoch_ns - leap_ns + _GPS_EPOCH_NS  # integer nanoseconds since 1970, then a view
+    # integer nanoseconds since 1970, then a view; in blocks, so that the only large new array
+    # is the result (millions of photons: each extra temporary costs more than the arithmetic)
+    ns = np.empty(values.shape, dtype=np.int64)
+    flat_values, flat_ns = values.reshape(-1), ns.reshape(-1)
+    scratch = np.empty(min(flat_values.size, _BLOCK))
+    for start in range(0, flat_values.size, _BLOCK):
+        part = scratch[: min(_BLOCK, flat_values.size - start)]
+        np.multiply(flat_values[start : start + part.size], 1e9, out=part)
+        np.round(part, out=part)
+        flat_ns[start : start + part.size] = part
+    ns += epoch_ns - leap_ns + _GPS_EPOCH_NS
     utc = ns.view("datetime64[ns]")
     return utc if all_finite else np.where(finite, utc, np.datetime64("NaT", "ns"))
 
