@@ -61,6 +61,8 @@ class Row:
     error: str = ""
     floor_isal: float = 0.0
     """The floor with ISA-L's inflate time instead of zlib's (stricter)."""
+    emulator_cpu: float = 0.0
+    """CPU seconds the S3 emulator spent serving the reader (last run), on the same cores."""
 
     @property
     def over_read(self) -> float:
@@ -243,6 +245,7 @@ def run_one(
         cpu=cpu,
         floor=needs.floor(latency, connections, bandwidth, cores),
         floor_isal=needs.floor(latency, connections, bandwidth, cores, isal=True),
+        emulator_cpu=float(stats.get("cpu_seconds", 0.0)),
         identical=not error and _identical(got, reference),
         error=error,
     )

@@ -66,6 +66,7 @@ class _Stats:
     active: int = 0
     max_active: int = 0
     ranges: list[tuple[int, int]] = field(default_factory=list)
+    cpu_at_reset: float = field(default_factory=time.process_time)
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -77,6 +78,7 @@ class _Stats:
                 "connections": len(self.connections),
                 "max_concurrent": self.max_active,
                 "ranges": list(self.ranges),
+                "cpu_seconds": time.process_time() - self.cpu_at_reset,
             }
 
 

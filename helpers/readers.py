@@ -21,10 +21,11 @@ is 18 s from 2017-01-01 until the next leap second (none through 2026).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import IO, Any, TypeAlias
 
@@ -325,16 +326,42 @@ starts like an HTML/XML page, ...
         h5.close()
 
 
-Reader = Callable[[Sequence[h5py.Dataset], slice], list[np.ndarray]]
-"""Reads ``[dataset[rows] for dataset in datasets]`` (h5py, or the concurrent fast path)."""
+class _Reader:
+    """Reads ``[dataset[rows] for dataset in datasets]`` with h5py."""
+
+    def __call__(self, datasets: Sequence[h5py.Dataset], rows: slice) -> list[np.ndarray]:
+        return [np.asarray(d[rows]) for d in datasets]
+
+    def prefetch(self, group: h5py.Group, names: Sequence[str]) -> None:
+        """Get ready to open these members of `group` (nothing to do for h5py)."""
 
 
-def _h5py_reader(datasets: Sequence[h5py.Dataset], rows: slice) -> list[np.ndarray]:
-    return [np.asarray(d[rows]) for d in datasets]
+class _FastReader(_Reader):
+    """The concurrent reader of `helpers.fastread`, falling back to h5py if it fails."""
+
+    def __init__(self, remote: fastread.RemoteHDF5File) -> None:
+        self.remote = remote
+
+    def __call__(self, datasets: Sequence[h5py.Dataset], rows: slice) -> list[np.ndarray]:
+        try:
+            return fastread.read_datasets(datasets, self.remote, rows)
+        except Exception as err:  # never worse than h5py: read the same file the plain way
+            warnings.warn(
+                f"helpers: the concurrent read failed ({type(err).__name__}: {err}); reading "
+                "with h5py instead (slower). Pass fast=False to skip the concurrent read.",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return super().__call__(datasets, rows)
+
+    def prefetch(self, group: h5py.Group, names: Sequence[str]) -> None:
+        """Fetch the object headers of these members in one round trip."""
+        with contextlib.suppress(Exception):  # only an optimisation
+            fastread.prefetch_members(group, names, self.remote)
 
 
 @contextmanager
-def _open_for_reading(source: H5Source, fast: bool) -> Iterator[tuple[h5py.File, Reader]]:
+def _open_for_reading(source: H5Source, fast: bool) -> Iterator[tuple[h5py.File, _Reader]]:
     """`open_hdf5`, or for an fsspec file object (``fast``) the concurrent reader of fastread."""
     remote: fastread.RemoteHDF5File | None = None
     h5: h5py.File | None = None
@@ -348,24 +375,10 @@ def _open_for_reading(source: H5Source, fast: bool) -> Iterator[tuple[h5py.File,
             remote = None
     if remote is None or h5 is None:
         with open_hdf5(source) as opened:
-            yield opened, _h5py_reader
+            yield opened, _Reader()
         return
-    remote_file = remote
-
-    def read(datasets: Sequence[h5py.Dataset], rows: slice) -> list[np.ndarray]:
-        try:
-            return fastread.read_datasets(datasets, remote_file, rows)
-        except Exception as err:  # never worse than h5py: read the same file the plain way
-            warnings.warn(
-                f"helpers: the concurrent read failed ({type(err).__name__}: {err}); reading "
-                "with h5py instead (slower). Pass fast=False to skip the concurrent read.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-            return _h5py_reader(datasets, rows)
-
     try:
-        yield h5, read
+        yield h5, _FastReader(remote)
     finally:
         h5.close()
         remote.close()
@@ -445,8 +458,12 @@ def _group_listing(group: h5py.Group) -> str:
     return text
 
 
+def _candidates(name: str, search: Sequence[str]) -> list[str]:
+    return [name] if "/" in name else [f"{sub}/{name}" if sub else name for sub in search]
+
+
 def _resolve_variable(group: h5py.Group, name: str, search: Sequence[str]) -> h5py.Dataset:
-    candidates = [name] if "/" in name else [f"{sub}/{name}" if sub else name for sub in search]
+    candidates = _candidates(name, search)
     for candidate in candidates:
         obj = group.get(candidate)
         if isinstance(obj, h5py.Dataset):
@@ -629,8 +646,10 @@ def _read_group(
     search: Sequence[str],
     rows: slice,
     what: str,
-    read: Reader = _h5py_reader,
+    read: _Reader | None = None,
 ) -> xr.Dataset:
+    read = read or _Reader()
+    read.prefetch(group, [c for n in names for c in _candidates(n, search)])
     datasets = {name: _resolve_variable(group, name, search) for name in names}
     if "delta_time" in group and isinstance(group["delta_time"], h5py.Dataset):
         n_rows = group["delta_time"].shape[0]

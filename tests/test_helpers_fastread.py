@@ -254,3 +254,39 @@ def test_read_variables_over_s3_matches_h5py_and_is_counted(tmp_path: Path) -> N
     assert count.bytes >= sum(h5py.File(local)[n].id.get_storage_size() for n in names[:2])
     with pytest.raises(helpers.VariableNotFoundError, match="'sst'.*lat, quality_level"):
         helpers.read_variables(local, ["lat", "sst"])
+
+
+def test_prefetch_members_opens_several_headers_in_a_few_round_trips(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from benchmarks.granule import GranuleSpec, cached_granule
+
+    local = cached_granule(tmp_path, GranuleSpec(target_bytes=3_000_000), "v006")
+    names = ["h_ph", "lat_ph", "lon_ph", "dist_ph_along", "delta_time"]
+    rounds: list[int] = []
+    real_run_all = fastread._run_all
+
+    def counting(fetch, ranges):
+        rounds.append(len(ranges))
+        return real_run_all(fetch, ranges)
+
+    monkeypatch.setattr(fastread, "_run_all", counting)
+
+    def open_all(prefetch: bool) -> tuple[int, list[str]]:
+        with (
+            fsspec.open(f"file://{local}", "rb") as fobj,
+            fastread.RemoteHDF5File.from_file(fobj, block_size=16 * 1024) as rf,
+            h5py.File(rf, "r") as h5,
+        ):
+            heights = h5["gt1l/heights"]
+            rounds.clear()
+            if prefetch:
+                fastread.prefetch_members(heights, [*names, "not_there"], rf)
+            dtypes = [heights[n].dtype.str for n in names]
+            return len(rounds), dtypes
+
+    plain, want = open_all(prefetch=False)
+    prefetched, got = open_all(prefetch=True)
+    assert got == want
+    assert plain >= len(names)  # one round trip (or more) per dataset header
+    assert prefetched <= 4 < plain  # headers, their continuation chunks: a round each
