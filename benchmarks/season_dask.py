@@ -208,8 +208,8 @@ def markdown(runs: list[Run], checks: dict[str, Any], atl07: int, modis: int, re
         f"Every worker inherited the guard, proxy, CA bundle and Earthdata credentials: "
         f"{'yes' if inherited else 'NO'}. Reported failures: {'; '.join(failures) or 'none'}.",
         "",
-        "Read with care: the sandbox's S3 and HTTPS servers (one Python process; moto reads a "
-        "whole object for every ranged GET) run on the same cores as the workers, and so do "
+        "Read with care: the sandbox's S3 and HTTPS servers (one Python process) run on the "
+        "same cores as the workers, and so do "
         "other jobs of a shared machine, so two workers gain well under 2x and the numbers vary "
         "from run to run. Five pairs are few: the choose round includes four passes with no "
         "candidate and the broken one. On a us-west-2 hub, workers read real S3 in parallel and "
