@@ -193,7 +193,7 @@ def test_range_client_reads_ranges_and_survives_a_dropped_connection(tmp_path: P
         client = fastread.RangeClient(f"{s3.endpoint}/bucket/f.bin")
         assert client.get(0, 1) == data[:1]
         assert client.get(123_456, 250_001) == data[123_456:250_001]
-        client._local.conn.sock.close()  # the server or a middlebox dropped the connection
+        client._connection().sock.close()  # the server or a middlebox dropped the connection
         assert client.get(299_990, 300_000) == data[-10:]
         assert s3.stats()["gets"] == 3
         with pytest.raises(fastread.RangeRefused, match="HTTP 404"):
