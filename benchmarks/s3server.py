@@ -1,8 +1,9 @@
 """A small S3 server on 127.0.0.1 that serves files from disk with Range, latency and bandwidth.
 
 moto's server copies the whole object on every GET (about 6 ms + 0.5 ms per MiB of object, and
-it serialises concurrent GETs), far too slow for GB objects, so the benchmark serves the few S3 calls that s3fs/aiobotocore, boto3 and h5coro make from files
-under a root directory (``<root>/<bucket>/<key>``):
+it serialises concurrent GETs), far too slow for GB objects, so the benchmark serves the few S3
+calls that s3fs/aiobotocore, boto3 and h5coro make from files under a root directory
+(``<root>/<bucket>/<key>``):
 
 * ``HEAD /bucket/key`` (HeadObject) and ``GET /bucket/key`` with ``Range: bytes=a-b`` (GetObject,
   ``206 Partial Content``), ``HEAD /bucket`` (HeadBucket),
