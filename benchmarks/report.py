@@ -56,10 +56,9 @@ def _mb(n: float) -> str:
 
 def _table(rows: list[Row], seed_walls: dict[tuple[str, float], float]) -> list[str]:
     out = [
-        "| latency | reader | GETs | MB moved | MB needed | over-read | conns | depth "
-        "| wall s | CPU s | emulator CPU s | floor s | wall/floor | wall/floor (ISA-L) | vs seed "
-        "| identical |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
+        "| latency | reader | GETs | MB moved | over-read | conns | wall s | CPU s "
+        "| emulator CPU s | floor s | wall/floor | wall/floor (ISA-L) | vs seed | identical |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
     ]
     for r in rows:
         seed = seed_walls.get((r.layout, r.latency_ms))
@@ -67,8 +66,8 @@ def _table(rows: list[Row], seed_walls: dict[tuple[str, float], float]) -> list[
         ok = "yes" if r.identical else f"**NO** {r.error}"
         out.append(
             f"| {r.latency_ms:.0f} ms | {r.reader} | {r.gets:,} | {_mb(r.bytes_moved)} "
-            f"| {_mb(r.bytes_needed)} | {r.over_read:.2f} | {r.connections} | {r.depth} "
-            f"| {r.wall:.2f} | {r.cpu:.2f} | {r.emulator_cpu:.2f} | {r.floor:.2f} "
+            f"| {r.over_read:.2f} | {r.connections} | {r.wall:.2f} | {r.cpu:.2f} "
+            f"| {r.emulator_cpu:.2f} | {r.floor:.2f} "
             f"| {r.wall_over_floor:.1f} | {_ratio(r.wall, r.floor_isal)} | {speedup} | {ok} |"
         )
     return out
@@ -120,7 +119,8 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         SECTION_START,
         "## Reading ATL03 from S3, and pairing (python -m benchmarks run)",
         "",
-        f"Written by `{result.command}` on {time.strftime('%Y-%m-%d %H:%M %Z')} in "
+        f"Written by `{result.command}` on "
+        f"{result.finished or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in "
         f"{result.seconds / 60:.1f} min. Protocol: `/work/shared/PERFORMANCE.md`; explanation: "
         "`book/performance.md`. One run; ratios are from that run. Within it, a reader that "
         "finishes in under 15 s is run 3 times and its median wall and CPU times are shown "
@@ -151,7 +151,8 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         f"- Read: the five photon variables of gt1l ({', '.join(_names())}).",
         "- floor = depth x latency + MB needed / (conns x bandwidth) + zlib inflate time / "
         f"{result.cores} cores; conns = the most requests the reader had in flight at once; "
-        "depth = 2 + chunk B-tree levels (metadata, each index level, chunks). *wall/floor "
+        "depth = 2 + chunk B-tree levels (metadata, each index level, chunks); over-read = MB "
+        "moved / MB needed (both in the Granules table). *wall/floor "
         "(ISA-L)* uses ISA-L's inflate time in the floor instead of zlib's: stricter, and what "
         "the `helpers` reader inflates with.",
         "",

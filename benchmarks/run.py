@@ -2,6 +2,7 @@
 
     .venv/bin/python -m benchmarks run            # 1.2 GB granules, 0/30/60 ms, ~50 MB/s
     .venv/bin/python -m benchmarks run --size 20MB --latencies 30 --out /tmp/r.md   # quick
+    .venv/bin/python -m benchmarks report         # the report again from results.json
 
 Writes ``benchmarks/RESULTS.md`` (machine, versions, command, tables), ``benchmarks/results.json``
 and the plot ``book/_static/performance.png``.
@@ -30,7 +31,7 @@ from benchmarks.layout import Needs, measure_needs, reference_arrays
 from benchmarks.readers import READERS, Reader, h5coro_available
 from benchmarks.s3server import Conditions, S3Emulator
 
-__all__ = ["BenchmarkResult", "Row", "main", "run_benchmark"]
+__all__ = ["BenchmarkResult", "Row", "load_results", "main", "run_benchmark"]
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "nsidc-cumulus-prod-protected"
@@ -92,6 +93,8 @@ class BenchmarkResult:
     versions: dict[str, str] = field(default_factory=dict)
     readers: dict[str, tuple[str, str]] = field(default_factory=dict)
     seconds: float = 0.0
+    finished: str = ""
+    """When the run ended, ``YYYY-MM-DD HH:MM UTC``."""
 
 
 def parse_size(text: str) -> int:
@@ -326,11 +329,26 @@ def run_benchmark(
         log(f"  {result.pairing}")
     result.machine["load_after"] = os.getloadavg()
     result.seconds = time.perf_counter() - started
+    result.finished = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return result
 
 
+def load_results(path: Path) -> BenchmarkResult:
+    """The `BenchmarkResult` that a run saved as JSON (``results.json`` beside the report)."""
+    try:
+        data = json.loads(Path(path).read_text())
+        rows = [Row(**row) for row in data.pop("rows")]
+        return BenchmarkResult(**data, rows=rows)
+    except FileNotFoundError:
+        raise SystemExit(f"{path} does not exist: run `python -m benchmarks run` first.") from None
+    except (ValueError, TypeError, KeyError) as err:
+        raise SystemExit(
+            f"{path} is not the results of this version of the benchmark ({err}); run it again."
+        ) from None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m benchmarks run [options]``."""
+    """``python -m benchmarks run [options]`` or ``python -m benchmarks report``."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the benchmark and write the report")
@@ -343,8 +361,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
     run.add_argument("--plot", type=Path, default=ROOT / "book" / "_static" / "performance.png")
     run.add_argument("--no-pairing", action="store_true")
+    report = sub.add_parser(
+        "report", help="write the report again from the results of the last run (no measuring)"
+    )
+    report.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
+    report.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    report.add_argument("--plot", type=Path, default=ROOT / "book" / "_static" / "performance.png")
     args = parser.parse_args(argv)
     from benchmarks.report import write_report
+
+    if args.command == "report":
+        write_report(load_results(args.results), args.out, args.plot)
+        print(f"wrote {args.out} and {args.plot} from {args.results}")
+        return 0
 
     command = "python -m benchmarks " + " ".join(
         sys.argv[1:] if argv is None else [str(a) for a in argv]

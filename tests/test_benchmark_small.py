@@ -95,3 +95,23 @@ def test_benchmark_module_examples_run(module: str) -> None:
     mod = importlib.import_module(f"benchmarks.{module}")
     failures, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0
+
+
+def test_the_report_is_written_again_from_the_saved_results(result, tmp_path: Path) -> None:
+    import json
+    from dataclasses import asdict
+
+    from benchmarks.report import write_report
+    from benchmarks.run import load_results, main
+
+    saved = tmp_path / "results.json"
+    saved.write_text(json.dumps({**asdict(result), "rows": [asdict(r) for r in result.rows]}))
+    write_report(result, tmp_path / "direct.md", None)
+    assert main(["report", "--results", str(saved), "--out", str(tmp_path / "again.md"),
+                 "--plot", str(tmp_path / "again.png")]) == 0  # fmt: skip
+    assert (tmp_path / "again.md").read_text() == (tmp_path / "direct.md").read_text()
+    assert (tmp_path / "again.png").stat().st_size > 10_000
+    assert load_results(saved).rows == result.rows
+    saved.write_text('{"rows": [{"reader": "seed"}]}')
+    with pytest.raises(SystemExit, match="not the results of this version"):
+        load_results(saved)
