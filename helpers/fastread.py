@@ -48,9 +48,11 @@ import contextlib
 import http.client
 import io
 import os
+import re
 import ssl
 import struct
 import threading
+import time
 import urllib.parse
 import urllib.request
 import zlib
@@ -144,8 +146,21 @@ def _protocol(fs: Any) -> str:
     return protocol[0] if isinstance(protocol, tuple | list) else str(protocol)
 
 
+def _proxied(url: str) -> bool:
+    """Whether a proxy from the environment applies to `url` (``NO_PROXY`` alone does not)."""
+    parts = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")
+
+
 def _presigned_fetch(fs: Any, path: str, size: int) -> Fetch | None:
-    """Range GETs on a presigned URL of an S3 object with `RangeClient`, if that works here."""
+    """Range GETs on a presigned URL of an S3 object with `RangeClient`, if that works here.
+
+    An expired or refused URL (403, or 400 ``ExpiredToken``) is signed again once; anything else
+    that `RangeClient` cannot get after its retries sends this file to s3fs from then on.
+    """
     try:
         import s3fs
     except ImportError:  # pragma: no cover - s3fs is a dependency of helpers
@@ -153,22 +168,34 @@ def _presigned_fetch(fs: Any, path: str, size: int) -> Fetch | None:
     if not isinstance(fs, s3fs.S3FileSystem) or size <= 0:
         return None
     try:
-        url = fs.sign(path, expiration=3600)
+        client = RangeClient(fs.sign(path, expiration=3600))
     except Exception:
         return None
-    host = urllib.parse.urlsplit(url).hostname or ""
-    if urllib.request.getproxies() and not urllib.request.proxy_bypass(host):
+    if _proxied(client.url):
         return None  # a proxy is configured for this host: let s3fs/aiohttp deal with it
-    client = RangeClient(url)
-    fallback: list[Any] = []  # the file system, once a presigned request has failed
+    state: dict[str, Any] = {"client": client, "fallback": None}
+    lock = threading.Lock()
 
     def fetch(start: int, stop: int) -> bytes:
-        if not fallback:
+        if state["fallback"] is None:
+            signed = state["client"]
             try:
-                return client.get(start, stop)
-            except (OSError, http.client.HTTPException, RangeRefused):
-                fallback.append(_wide_pool(fs))  # refused or unreachable: s3fs from now on
-        return bytes(fallback[0].cat_file(path, start=start, end=stop))
+                return signed.get(start, stop)
+            except RangeRefused as refused:
+                if refused.status in (400, 403):  # expired: sign again, once
+                    with lock:
+                        if state["client"] is signed:
+                            state["client"] = RangeClient(fs.sign(path, expiration=3600))
+                    try:
+                        return state["client"].get(start, stop)
+                    except (OSError, http.client.HTTPException, RangeRefused):
+                        pass
+            except (OSError, http.client.HTTPException):
+                pass
+            with lock:
+                if state["fallback"] is None:
+                    state["fallback"] = _wide_pool(fs)  # refused or unreachable: s3fs from now on
+        return bytes(state["fallback"].cat_file(path, start=start, end=stop))
 
     return fetch
 
@@ -176,8 +203,29 @@ def _presigned_fetch(fs: Any, path: str, size: int) -> Fetch | None:
 class RangeRefused(Exception):
     """The server answered a range request with something other than the bytes asked for."""
 
+    def __init__(self, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 _THREAD_CONNECTIONS = threading.local()
+_CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
+_SMALL_BODY = 64 * 1024
+"""An error answer up to this size is read, to keep the connection; a larger one is dropped."""
+
+
+def _ca_file() -> str | None:
+    """The certificate bundle S3 clients would use: ``AWS_CA_BUNDLE``, ``REQUESTS_CA_BUNDLE``,
+    ``SSL_CERT_FILE``, else botocore's (certifi's) bundle."""
+    for name in ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+        if os.environ.get(name):
+            return os.environ[name]
+    try:
+        from botocore.httpsession import get_cert_path
+
+        return str(get_cert_path(True))
+    except Exception:  # pragma: no cover - botocore comes with s3fs
+        return None
 
 
 class RangeClient:
@@ -187,8 +235,9 @@ class RangeClient:
     urllib3 costs about 0.5 ms of CPU per request here, this about 0.3 ms, and the body is read
     straight into its buffer. Each thread keeps one connection per host for the life of the
     process, so reading many granules from one bucket does not connect again for each. A broken
-    connection is replaced and the request sent again, up to `attempts` times; any answer other
-    than 206 with exactly the bytes asked for (or 200 for a whole file) raises `RangeRefused`.
+    connection, or a 5xx answer (S3's ``SlowDown``), is retried with backoff up to `attempts`
+    times; any other answer than 206 with ``Content-Range`` covering exactly the bytes asked for
+    (or 200 for a whole file from byte 0) raises `RangeRefused`.
 
     Examples
     --------
@@ -198,10 +247,11 @@ class RangeClient:
     ValueError: RangeClient needs an http or https URL, not 'ftp'
     """
 
-    def __init__(self, url: str, timeout: float = 60.0, attempts: int = 3) -> None:
+    def __init__(self, url: str, timeout: float = 60.0, attempts: int = 4) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise ValueError(f"RangeClient needs an http or https URL, not {parts.scheme!r}")
+        self.url = url
         self.scheme, self.netloc = parts.scheme, parts.netloc
         self.target = parts.path + (f"?{parts.query}" if parts.query else "")
         self.timeout, self.attempts = timeout, attempts
@@ -221,7 +271,7 @@ class RangeClient:
         if conn is None:
             if self.scheme == "https":
                 if self._tls is None:
-                    self._tls = ssl.create_default_context()  # honours SSL_CERT_FILE
+                    self._tls = ssl.create_default_context(cafile=_ca_file())
                 conn = http.client.HTTPSConnection(
                     self.netloc, timeout=self.timeout, context=self._tls
                 )
@@ -234,16 +284,34 @@ class RangeClient:
         conn.close()
         self._connections().pop((self.scheme, self.netloc), None)
 
+    def _refuse(
+        self, conn: http.client.HTTPConnection, response: http.client.HTTPResponse, why: str
+    ) -> RangeRefused:
+        length = response.length
+        if length is not None and length <= _SMALL_BODY:
+            response.read()  # small: read it and keep the connection
+        else:
+            self._drop(conn)  # a large or unknown body (a whole file?): not worth reading
+        return RangeRefused(why, response.status)
+
     def get(self, start: int, stop: int) -> bytearray:
         """Bytes ``[start, stop)`` of the URL."""
+        asked = f"bytes {start}-{stop - 1}"
         for attempt in range(self.attempts):
             conn = self._connection()
             try:
                 conn.request("GET", self.target, headers={"Range": f"bytes={start}-{stop - 1}"})
                 response = conn.getresponse()
-                if response.status not in (200, 206) or (response.status == 200 and start):
-                    response.read()
-                    raise RangeRefused(f"HTTP {response.status} for bytes {start}-{stop - 1}")
+                if response.status >= 500 and attempt + 1 < self.attempts:
+                    self._refuse(conn, response, "")
+                    time.sleep(0.1 * 2**attempt)  # S3's 503 SlowDown: back off and retry
+                    continue
+                if response.status == 206:
+                    got_range = _CONTENT_RANGE.fullmatch(response.getheader("Content-Range", ""))
+                    if not got_range or int(got_range[1]) != start or int(got_range[2]) < stop - 1:
+                        raise self._refuse(conn, response, f"206 with a wrong range for {asked}")
+                elif response.status != 200 or start:
+                    raise self._refuse(conn, response, f"HTTP {response.status} for {asked}")
                 buffer = bytearray(stop - start)
                 view, got = memoryview(buffer), 0
                 while got < len(buffer):
@@ -253,7 +321,7 @@ class RangeClient:
                     got += n
                 if got < len(buffer):
                     raise http.client.IncompleteRead(bytes(buffer[:got]), len(buffer) - got)
-                if response.length:  # a whole file, of which only the start is wanted
+                if not response.isclosed():  # more than asked, or chunked: not reusable as is
                     self._drop(conn)
                 return buffer
             except (OSError, http.client.HTTPException):
@@ -307,13 +375,38 @@ def _decoder() -> ThreadPoolExecutor:
         return _DECODER
 
 
-def _executor() -> ThreadPoolExecutor:
-    """One pool of `FETCH_CONCURRENCY` threads for the whole process (started on first use)."""
+_SIZED: dict[int, ThreadPoolExecutor] = {}
+
+
+def _executor(size: int = 0) -> ThreadPoolExecutor:
+    """The process's pool of `FETCH_CONCURRENCY` fetch threads, or one of `size` threads (each
+    kept, so that its threads keep their connections), started on first use."""
     global _EXECUTOR
     with _POOLS_LOCK:
-        if _EXECUTOR is None:
-            _EXECUTOR = ThreadPoolExecutor(FETCH_CONCURRENCY, thread_name_prefix="helpers-fetch")
-        return _EXECUTOR
+        if size <= 0 or size >= FETCH_CONCURRENCY:
+            if _EXECUTOR is None:
+                _EXECUTOR = ThreadPoolExecutor(
+                    FETCH_CONCURRENCY, thread_name_prefix="helpers-fetch"
+                )
+            return _EXECUTOR
+        if size not in _SIZED:
+            _SIZED[size] = ThreadPoolExecutor(size, thread_name_prefix=f"helpers-fetch{size}")
+        return _SIZED[size]
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: start pools and connections afresh."""
+    global _EXECUTOR, _DECODER, _POOLS_LOCK, _COUNT_LOCK, _THREAD_CONNECTIONS
+    _EXECUTOR = _DECODER = None
+    _SIZED.clear()
+    _POOLS.clear()
+    _COUNTERS.clear()
+    _POOLS_LOCK, _COUNT_LOCK = threading.Lock(), threading.Lock()
+    _THREAD_CONNECTIONS = threading.local()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _run_all(fetch: Fetch, ranges: Sequence[tuple[int, int]]) -> list[bytes]:
@@ -331,6 +424,7 @@ class RequestCount:
 
 
 _COUNTERS: list[RequestCount] = []
+_COUNT_LOCK = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -358,12 +452,12 @@ def count_requests() -> Iterator[RequestCount]:
     >>> shutil.rmtree(path.parent)
     """
     count = RequestCount()
-    with _POOLS_LOCK:
+    with _COUNT_LOCK:
         _COUNTERS.append(count)
     try:
         yield count
     finally:
-        with _POOLS_LOCK:
+        with _COUNT_LOCK:
             _COUNTERS.remove(count)
 
 
@@ -464,9 +558,11 @@ class RemoteHDF5File(io.RawIOBase):
         with self._lock:
             self.requests += 1
             self.bytes_fetched += len(data)
-            for count in _COUNTERS:
-                count.requests += 1
-                count.bytes += len(data)
+        if _COUNTERS:
+            with _COUNT_LOCK:
+                for count in _COUNTERS:
+                    count.requests += 1
+                    count.bytes += len(data)
         return data
 
     def _extent(self, start: int, n: int) -> bytes | None:
@@ -856,11 +952,7 @@ def read_datasets(
         return decoder.submit(place, raw, begin, group)
 
     requests = plan_requests(chunks, REQUEST_SIZE, max_requests=workers)
-    if workers >= FETCH_CONCURRENCY:
-        decoding = list(_executor().map(work, requests))
-    else:
-        with ThreadPoolExecutor(max(1, workers)) as pool:
-            decoding = list(pool.map(work, requests))
+    decoding = list(_executor(min(workers, FETCH_CONCURRENCY)).map(work, requests))
     for done in decoding:
         done.result()
     return outputs

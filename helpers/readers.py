@@ -727,6 +727,7 @@ def read_variables(
     """
     wanted = _as_names(names)
     with _open_for_reading(source, fast) as (h5, read):
+        read.prefetch(h5, wanted)
         dsets = [_resolve_variable(h5, name, ("",)) for name in wanted]
         arrays = [d[()] for d in dsets if d.ndim == 0]  # scalars: nothing to fetch concurrently
         arrayed = [d for d in dsets if d.ndim > 0]

@@ -290,3 +290,188 @@ def test_prefetch_members_opens_several_headers_in_a_few_round_trips(
     assert got == want
     assert plain >= len(names)  # one round trip (or more) per dataset header
     assert prefetched <= 4 < plain  # headers, their continuation chunks: a round each
+
+
+# --------------------------------------------------------------------------------------------
+# RangeClient against a server that misbehaves on purpose
+
+
+class _Misbehaving:
+    """A loopback HTTP server of one 1 MiB object whose answers `mode` bends."""
+
+    data = bytes(range(256)) * 4096
+
+    def __init__(self) -> None:
+        import contextlib
+        import http.server
+        import re
+        import socketserver
+        import threading
+
+        owner = self
+        self.mode = "ok"
+        self.requests = self.connections = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                owner.connections += 1
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                if "Transfer-Encoding" not in headers:
+                    self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                with contextlib.suppress(OSError):
+                    self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                owner.requests += 1
+                if "X-Amz-Signature=expired" in self.path:  # S3's answer to an expired URL
+                    return self._send(403, b"<Error><Code>AccessDenied</Code></Error>", {})
+                match = re.fullmatch(r"bytes=(\d+)-(\d+)", self.headers.get("Range", ""))
+                a, b = int(match[1]), int(match[2]) + 1
+                size = len(owner.data)
+                if owner.mode == "shifted":  # 206, but not the range asked for
+                    a -= 16
+                if owner.mode == "ignore-range":
+                    return self._send(200, owner.data, {})
+                if owner.mode.startswith("busy"):  # S3's 503 SlowDown, then fine
+                    owner.mode = "ok" if owner.mode == "busy" else "busy"
+                    return self._send(503, b"<Error><Code>SlowDown</Code></Error>", {})
+                body = owner.data[a:b]
+                headers = {"Content-Range": f"bytes {a}-{b - 1}/{size}"}
+                if owner.mode == "chunked":
+                    headers["Transfer-Encoding"] = "chunked"
+                    body = b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n"
+                self._send(206, body, headers)
+
+        class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address) -> None:
+                pass  # a client that hangs up mid-answer is part of the test
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/obj?X-Amz-Signature=x"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def misbehaving():
+    server = _Misbehaving()
+    yield server
+    server.close()
+
+
+def test_range_client_refuses_a_206_of_another_range(misbehaving) -> None:
+    misbehaving.mode = "shifted"
+    with pytest.raises(fastread.RangeRefused, match="wrong range") as refused:
+        fastread.RangeClient(misbehaving.url).get(1000, 1100)
+    assert refused.value.status == 206
+
+
+def test_range_client_does_not_download_a_whole_file_it_did_not_ask_for(misbehaving) -> None:
+    misbehaving.mode = "ignore-range"
+    client = fastread.RangeClient(misbehaving.url)
+    assert client.get(0, 100) == misbehaving.data[:100]  # from byte 0, a 200 is the same bytes
+    with pytest.raises(fastread.RangeRefused, match="HTTP 200"):
+        client.get(5000, 5100)
+    misbehaving.mode = "ok"
+    assert client.get(10, 20) == misbehaving.data[10:20]
+    # each whole-file answer was cut short by hanging up (not read to the end to keep the
+    # connection): three requests, three connections
+    assert misbehaving.requests == misbehaving.connections == 3
+
+
+def test_range_client_retries_slow_down_and_reuses_connections(misbehaving) -> None:
+    client = fastread.RangeClient(misbehaving.url)
+    misbehaving.mode = "busy-twice"
+    assert client.get(10, 20) == misbehaving.data[10:20]  # two 503s, then the bytes
+    misbehaving.mode = "chunked"
+    for start in range(0, 5000, 1000):
+        assert client.get(start, start + 100) == misbehaving.data[start : start + 100]
+    misbehaving.mode = "ok"
+    before = misbehaving.connections
+    for start in range(0, 5000, 1000):
+        assert client.get(start, start + 100) == misbehaving.data[start : start + 100]
+    assert misbehaving.connections - before <= 1  # keep-alive: one connection for all five
+
+
+def test_no_proxy_alone_keeps_the_presigned_path(monkeypatch) -> None:
+    url = "https://bucket.s3.us-west-2.amazonaws.com/key?X-Amz-Signature=x"
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    assert not fastread._proxied(url)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert fastread._proxied(url)
+    monkeypatch.setenv("NO_PROXY", "amazonaws.com")
+    assert not fastread._proxied(url)
+
+
+def test_a_forked_child_reads_with_fresh_pools(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    data = bytes(range(256)) * 8192
+    remote = fastread.RemoteHDF5File(lambda a, b: data[a:b], len(data), block_size=1 << 20)
+    assert remote.read(10) == data[:10]  # the parent's pool threads are running now
+    pid = os.fork()
+    if pid == 0:  # the child: a read needs the pools, whose threads the fork did not copy
+        try:
+            child = fastread.RemoteHDF5File(lambda a, b: data[a:b], len(data), block_size=1 << 20)
+            os._exit(0 if child.read(10) == data[:10] else 1)
+        except BaseException:
+            os._exit(2)
+    import time
+
+    for _ in range(200):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    raise AssertionError(f"the forked child hung ({sys.platform})")
+
+
+def test_an_expired_presigned_url_is_signed_again(misbehaving) -> None:
+    import s3fs
+
+    class Signing(s3fs.S3FileSystem):
+        """An S3 file system whose first signature has expired (nothing is contacted)."""
+
+        signed: list[str] = []
+        fell_back = 0
+
+        def sign(self, path, expiration=100, **kwargs):
+            fresh = "expired" if not self.signed else "fresh"
+            self.signed.append(fresh)
+            return misbehaving.url.replace("X-Amz-Signature=x", f"X-Amz-Signature={fresh}")
+
+        def cat_file(self, path, start=None, end=None, **kwargs):
+            Signing.fell_back += 1
+            return misbehaving.data[start:end]
+
+    fetch = fastread._presigned_fetch(
+        Signing(key="k", secret="s", skip_instance_cache=True), "bucket/obj", 1 << 20
+    )
+    assert fetch is not None
+    assert fetch(100, 200) == misbehaving.data[100:200]
+    assert fetch(300, 400) == misbehaving.data[300:400]
+    assert Signing.signed == ["expired", "fresh"] and Signing.fell_back == 0
