@@ -123,8 +123,9 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         f"{result.finished or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in "
         f"{result.seconds / 60:.1f} min. Protocol: `/work/shared/PERFORMANCE.md`; explanation: "
         "`book/performance.md`. One run; ratios are from that run. Within it, a reader that "
-        "finishes in under 15 s is run 3 times and its median wall and CPU times are shown "
-        "(GETs and bytes are the same each time); slower readers once.",
+        f"finishes in under 15 s is run {'once untimed to warm up, then ' if result.warmup else ''}"
+        "3 times and its median wall and CPU times are shown (GETs and bytes are the same each "
+        "time); slower readers once.",
         "",
         BOOK_START,
         "",
