@@ -47,6 +47,7 @@ import bisect
 import contextlib
 import http.client
 import io
+import math
 import os
 import re
 import ssl
@@ -357,48 +358,34 @@ def _wide_pool(fs: Any) -> Any:
         return wide
 
 
-_EXECUTOR: ThreadPoolExecutor | None = None
+_THREAD_POOLS: dict[tuple[str, int], ThreadPoolExecutor] = {}
 
 
-_DECODER: ThreadPoolExecutor | None = None
+def _pool(name: str, size: int) -> ThreadPoolExecutor:
+    """The process's pool of `size` threads called `name`, started on first use and kept (its
+    threads keep their connections)."""
+    with _POOLS_LOCK:
+        pool = _THREAD_POOLS.get((name, size))
+        if pool is None:
+            pool = _THREAD_POOLS[name, size] = ThreadPoolExecutor(size, thread_name_prefix=name)
+        return pool
+
+
+def _executor(size: int = FETCH_CONCURRENCY) -> ThreadPoolExecutor:
+    """Threads that fetch: `FETCH_CONCURRENCY` of them, or `size` if fewer are asked for."""
+    return _pool("helpers-fetch", max(1, min(size, FETCH_CONCURRENCY)))
 
 
 def _decoder() -> ThreadPoolExecutor:
-    """One pool with a thread per CPU core for inflating chunks (started on first use)."""
-    global _DECODER
-    with _POOLS_LOCK:
-        if _DECODER is None:
-            cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-            _DECODER = ThreadPoolExecutor(
-                max(1, cores or os.cpu_count() or 1), thread_name_prefix="helpers-inflate"
-            )
-        return _DECODER
-
-
-_SIZED: dict[int, ThreadPoolExecutor] = {}
-
-
-def _executor(size: int = 0) -> ThreadPoolExecutor:
-    """The process's pool of `FETCH_CONCURRENCY` fetch threads, or one of `size` threads (each
-    kept, so that its threads keep their connections), started on first use."""
-    global _EXECUTOR
-    with _POOLS_LOCK:
-        if size <= 0 or size >= FETCH_CONCURRENCY:
-            if _EXECUTOR is None:
-                _EXECUTOR = ThreadPoolExecutor(
-                    FETCH_CONCURRENCY, thread_name_prefix="helpers-fetch"
-                )
-            return _EXECUTOR
-        if size not in _SIZED:
-            _SIZED[size] = ThreadPoolExecutor(size, thread_name_prefix=f"helpers-fetch{size}")
-        return _SIZED[size]
+    """Threads that inflate chunks: one per CPU core."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    return _pool("helpers-inflate", max(1, cores or os.cpu_count() or 1))
 
 
 def _after_fork_in_child() -> None:
     """A forked child has none of the parent's threads: start pools and connections afresh."""
-    global _EXECUTOR, _DECODER, _POOLS_LOCK, _COUNT_LOCK, _THREAD_CONNECTIONS
-    _EXECUTOR = _DECODER = None
-    _SIZED.clear()
+    global _POOLS_LOCK, _COUNT_LOCK, _THREAD_CONNECTIONS
+    _THREAD_POOLS.clear()
     _POOLS.clear()
     _COUNTERS.clear()
     _POOLS_LOCK, _COUNT_LOCK = threading.Lock(), threading.Lock()
@@ -849,7 +836,7 @@ def _decode(
             b = np.frombuffer(data, np.uint8)
             n = b.size // dtype.itemsize
             data = b[: n * dtype.itemsize].reshape(dtype.itemsize, n).T.tobytes()
-    return np.frombuffer(data, dtype=dtype, count=int(np.prod(shape))).reshape(shape)
+    return np.frombuffer(data, dtype=dtype, count=math.prod(shape)).reshape(shape)
 
 
 @dataclass
@@ -864,20 +851,14 @@ class _Target:
     chunks: tuple[int, ...]
     shape: tuple[int, ...]
 
-    @property
-    def plain_1d(self) -> bool:
-        """One axis and deflate only (ATL03 and ATL07 photon and segment variables)."""
-        return len(self.chunks) == 1 and self.filters == [_DEFLATE]
-
     def place(self, piece: memoryview, chunk: Chunk) -> None:
         """Decode `piece` (the stored bytes of `chunk`) into the output array."""
         first, height, stop = chunk.offset[0], self.chunks[0], self.start + self.out.shape[0]
         lo, hi = max(first, self.start), min(first + height, stop)
-        if self.plain_1d and chunk.filter_mask == 0:
-            values = np.frombuffer(_inflate(piece), self.dtype, count=height)
+        values = _decode(piece, self.filters, chunk.filter_mask, self.dtype, self.chunks)
+        if len(self.chunks) == 1:  # ATL03/ATL07 variables: no other axis to fit
             self.out[lo - self.start : hi - self.start] = values[lo - first : hi - first]
             return
-        values = _decode(piece, self.filters, chunk.filter_mask, self.dtype, self.chunks)
         inner = tuple(
             slice(0, min(h, n - o))
             for o, h, n in zip(chunk.offset[1:], self.chunks[1:], self.shape[1:], strict=True)
@@ -952,7 +933,7 @@ def read_datasets(
         return decoder.submit(place, raw, begin, group)
 
     requests = plan_requests(chunks, REQUEST_SIZE, max_requests=workers)
-    decoding = list(_executor(min(workers, FETCH_CONCURRENCY)).map(work, requests))
+    decoding = list(_executor(workers).map(work, requests))
     for done in decoding:
         done.result()
     return outputs
