@@ -119,11 +119,11 @@ __all__ = [
     "read_atl07_beam",
     "read_variables",
     "strong_beams",
+    "count_requests",
+    "RequestCount",
     # pairing
     "Pairing",
     "pair_nearest",
-    "count_requests",
-    "RequestCount",
     # season (many granules, on workers)
     "Swath",
     "candidates_for",

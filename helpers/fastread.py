@@ -902,10 +902,10 @@ def read_datasets(
     targets: dict[int, _Target] = {}
     chunks: list[Chunk] = []
     for i, dset in enumerate(datasets):
-        start, stop, _ = rows.indices(dset.shape[0])
         if not _eligible(dset):
-            outputs.append(dset[rows])
+            outputs.append(dset[()] if dset.ndim == 0 else dset[rows])
             continue
+        start, stop, _ = rows.indices(dset.shape[0])
         out = np.empty((max(0, stop - start), *dset.shape[1:]), dtype=dset.dtype)
         found = _chunks(dset, i, rows)
         if len(found) < _expected_chunks(dset, start, stop):

@@ -330,7 +330,7 @@ class _Reader:
     """Reads ``[dataset[rows] for dataset in datasets]`` with h5py."""
 
     def __call__(self, datasets: Sequence[h5py.Dataset], rows: slice) -> list[np.ndarray]:
-        return [np.asarray(d[rows]) for d in datasets]
+        return [np.asarray(d[()] if d.ndim == 0 else d[rows]) for d in datasets]
 
     def prefetch(self, group: h5py.Group, names: Sequence[str]) -> None:
         """Get ready to open these members of `group` (nothing to do for h5py)."""
@@ -646,9 +646,8 @@ def _read_group(
     search: Sequence[str],
     rows: slice,
     what: str,
-    read: _Reader | None = None,
+    read: _Reader,
 ) -> xr.Dataset:
-    read = read or _Reader()
     read.prefetch(group, [c for n in names for c in _candidates(n, search)])
     datasets = {name: _resolve_variable(group, name, search) for name in names}
     if "delta_time" in group and isinstance(group["delta_time"], h5py.Dataset):
@@ -729,14 +728,8 @@ def read_variables(
     with _open_for_reading(source, fast) as (h5, read):
         read.prefetch(h5, wanted)
         dsets = [_resolve_variable(h5, name, ("",)) for name in wanted]
-        arrays = [d[()] for d in dsets if d.ndim == 0]  # scalars: nothing to fetch concurrently
-        arrayed = [d for d in dsets if d.ndim > 0]
-        values = iter(read(arrayed, slice(None)) if arrayed else [])
-        scalars = iter(arrays)
-        return {
-            name: np.asarray(next(scalars) if d.ndim == 0 else next(values))
-            for name, d in zip(wanted, dsets, strict=True)
-        }
+        values = read(dsets, slice(None))
+    return {name: np.asarray(v) for name, v in zip(wanted, values, strict=True)}
 
 
 def read_atl03_beam(
