@@ -358,23 +358,24 @@ def load_results(path: Path) -> BenchmarkResult:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m benchmarks run [options]`` or ``python -m benchmarks report``."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    outputs = argparse.ArgumentParser(add_help=False)  # where both commands write
+    outputs.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
+    outputs.add_argument("--plot", type=Path, default=ROOT / "book" / "_static" / "performance.png")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run the benchmark and write the report")
+    run = sub.add_parser("run", parents=[outputs], help="run the benchmark and write the report")
     run.add_argument("--size", type=parse_size, default=parse_size("1.2GB"))
     run.add_argument("--latencies", default="0,30,60", help="milliseconds, comma-separated")
     run.add_argument("--bandwidth-mb", type=float, default=50.0, help="MB/s per connection")
     run.add_argument("--layouts", default="v006,v007")
     run.add_argument("--readers", default="", help="comma-separated keys (default all)")
     run.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / ".cache")
-    run.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
-    run.add_argument("--plot", type=Path, default=ROOT / "book" / "_static" / "performance.png")
     run.add_argument("--no-pairing", action="store_true")
     report = sub.add_parser(
-        "report", help="write the report again from the results of the last run (no measuring)"
+        "report",
+        parents=[outputs],
+        help="write the report again from the results of the last run (no measuring)",
     )
     report.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
-    report.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "RESULTS.md")
-    report.add_argument("--plot", type=Path, default=ROOT / "book" / "_static" / "performance.png")
     args = parser.parse_args(argv)
     from benchmarks.report import write_report
 
