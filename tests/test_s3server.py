@@ -1,0 +1,241 @@
+"""The benchmark's S3 emulator on its own: ranges, headers, errors, keep-alive, latency, pacing,
+counters and control endpoints (the readers' use of it is covered by test_benchmark_small)."""
+
+from __future__ import annotations
+
+import email.utils
+import http.client
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.s3server import Conditions, S3Emulator, serve
+
+SIZE = 3_000_000
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("s3")
+    (base / "root" / "bucket" / "sub").mkdir(parents=True)
+    data = np.random.default_rng(5).integers(0, 256, SIZE, dtype=np.uint8).tobytes()
+    (base / "root" / "bucket" / "f.bin").write_bytes(data)
+    (base / "root" / "bucket" / "sub" / "g.bin").write_bytes(b"0123456789")
+    (base / "secret.txt").write_bytes(b"outside the root")
+    return base / "root"
+
+
+@pytest.fixture
+def server(root: Path) -> Iterator:
+    srv = serve(root, Conditions(latency=0.0, bandwidth=0))
+    yield srv
+    srv.shutdown()
+
+
+def _data(root: Path) -> bytes:
+    return (root / "bucket" / "f.bin").read_bytes()
+
+
+def _request(
+    server, method: str, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    host, port = server.server_address
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        conn.request(method, path, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+def _get_range(server, spec: str) -> tuple[int, dict[str, str], bytes]:
+    return _request(server, "GET", "/bucket/f.bin", {"Range": f"bytes={spec}"})
+
+
+def test_ranges_of_every_form(server, root: Path) -> None:
+    data = _data(root)
+    status, headers, body = _get_range(server, "10-19")
+    assert (status, body) == (206, data[10:20])
+    assert headers["Content-Range"] == f"bytes 10-19/{SIZE}" and headers["Content-Length"] == "10"
+    status, headers, body = _get_range(server, f"{SIZE - 5}-")
+    assert (status, body, headers["Content-Range"]) == (
+        206,
+        data[-5:],
+        f"bytes {SIZE - 5}-{SIZE - 1}/{SIZE}",
+    )
+    status, headers, body = _get_range(server, "-7")
+    assert (status, body, headers["Content-Range"]) == (
+        206,
+        data[-7:],
+        f"bytes {SIZE - 7}-{SIZE - 1}/{SIZE}",
+    )
+    status, headers, body = _get_range(server, f"{SIZE - 3}-{SIZE + 100}")  # clipped at the end
+    assert (status, body) == (206, data[-3:])
+    status, headers, body = _request(server, "GET", "/bucket/f.bin")
+    assert (status, body) == (200, data) and "Content-Range" not in headers
+    for beyond in (f"{SIZE}-{SIZE + 10}", "20-10", "-0"):
+        status, headers, body = _get_range(server, beyond)
+        assert status == 416 and headers["Content-Type"] == "application/xml"
+        assert b"<Code>InvalidRange</Code>" in body
+
+
+def test_head_object_and_bucket(server, root: Path) -> None:
+    status, headers, body = _request(server, "HEAD", "/bucket/f.bin")
+    assert status == 200 and body == b""
+    assert headers["Content-Type"] == "application/x-hdf5"
+    assert headers["Accept-Ranges"] == "bytes"
+    assert headers["Content-Length"] == str(SIZE)
+    assert headers["ETag"].startswith('"') and len(headers["ETag"]) == 34
+    mtime = (root / "bucket" / "f.bin").stat().st_mtime
+    assert email.utils.parsedate_to_datetime(headers["Last-Modified"]).timestamp() == int(mtime)
+    again = _request(server, "GET", "/bucket/f.bin", {"Range": "bytes=0-0"})[1]
+    assert again["ETag"] == headers["ETag"] and again["Last-Modified"] == headers["Last-Modified"]
+    status, headers, _ = _request(server, "HEAD", "/bucket")
+    assert status == 200 and headers["x-amz-bucket-region"] == "us-west-2"
+    assert _request(server, "HEAD", "/nobucket")[0] == 404
+    assert _request(server, "HEAD", "/bucket/missing.bin")[0] == 404
+
+
+def test_missing_keys_buckets_and_paths_out_of_the_root_are_404(server) -> None:
+    status, headers, body = _request(server, "GET", "/bucket/missing.bin")
+    assert status == 404 and b"<Code>NoSuchKey</Code>" in body
+    status, headers, body = _request(server, "GET", "/nobucket?list-type=2")
+    assert status == 404 and b"<Code>NoSuchBucket</Code>" in body
+    for path in (
+        "/bucket/%2E%2E/%2E%2E/secret.txt",
+        "/bucket/../../secret.txt",
+        "/bucket/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/%2E%2E/etc/passwd",
+        "/bucket/sub",  # a directory is not an object
+    ):
+        status, _, body = _request(server, "GET", path)
+        assert status == 404 and b"outside" not in body, path
+
+
+def test_list_objects_and_location(server) -> None:
+    status, _, body = _request(server, "GET", "/bucket?list-type=2&prefix=&delimiter=/")
+    assert status == 200
+    assert b"<Key>f.bin</Key>" in body and b"<Prefix>sub/</Prefix>" in body
+    assert b"<Key>sub/g.bin</Key>" not in body and b"<KeyCount>2</KeyCount>" in body
+    status, _, body = _request(server, "GET", "/bucket?list-type=2&prefix=sub/")
+    assert status == 200 and b"<Key>sub/g.bin</Key>" in body and b"<Size>10</Size>" in body
+    status, _, body = _request(server, "GET", "/bucket?location")
+    assert status == 200 and b"us-west-2</LocationConstraint>" in body
+
+
+def test_writes_are_refused(server) -> None:
+    status, _, body = _request(server, "PUT", "/bucket/new.bin")
+    assert status == 405 and b"<Code>MethodNotAllowed</Code>" in body
+    assert _request(server, "DELETE", "/bucket/f.bin")[0] == 501
+
+
+def test_connections_are_kept_alive(server, root: Path) -> None:
+    host, port = server.server_address
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.request("GET", "/bucket/f.bin", headers={"Range": "bytes=0-99"})
+    assert conn.getresponse().read() == _data(root)[:100]
+    first = conn.sock
+    conn.request("HEAD", "/bucket/f.bin")
+    head = conn.getresponse()
+    assert head.status == 200 and head.read() == b""
+    conn.request("GET", "/bucket/f.bin", headers={"Range": "bytes=100-199"})
+    assert conn.getresponse().read() == _data(root)[100:200]
+    assert conn.sock is first  # not reconnected
+    conn.close()
+    assert server.stats.snapshot()["connections"] == 1
+
+
+def test_a_malformed_request_is_400_and_closes_the_connection(server) -> None:
+    with socket.create_connection(server.server_address, timeout=10) as sock:
+        sock.sendall(b"NONSENSE\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"Connection: close" in answer
+
+
+def test_latency_is_waited_before_the_first_byte(server) -> None:
+    server.conditions.latency = 0.05
+    t0 = time.perf_counter()
+    status, _, _ = _get_range(server, "0-0")
+    assert status == 206 and time.perf_counter() - t0 >= 0.05
+
+
+def test_each_connection_is_paced_to_the_bandwidth(server, root: Path) -> None:
+    server.conditions.bandwidth = 20e6
+    t0 = time.perf_counter()
+    status, _, body = _get_range(server, "0-1999999")
+    elapsed = time.perf_counter() - t0
+    assert status == 206 and body == _data(root)[:2_000_000]
+    assert elapsed >= 0.09  # 2 MB at 20 MB/s, less the last piece's time
+
+
+def test_counters_of_concurrent_requests(server, root: Path) -> None:
+    server.conditions.latency = 0.1
+    spans = [(0, 1000), (5000, 2000), (100_000, 300_000), (2_000_000, 17)]
+    barrier = threading.Barrier(len(spans))
+    bodies: dict[int, bytes] = {}
+
+    def get(start: int, length: int) -> None:
+        barrier.wait()
+        bodies[start] = _get_range(server, f"{start}-{start + length - 1}")[2]
+
+    threads = [threading.Thread(target=get, args=span) for span in spans]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    data = _data(root)
+    assert all(bodies[a] == data[a : a + n] for a, n in spans)
+    stats = server.stats.snapshot()
+    assert stats["gets"] == 4 and stats["heads"] == 0 and stats["lists"] == 0
+    assert stats["bytes"] == sum(n for _, n in spans)
+    assert sorted(stats["ranges"]) == spans
+    assert stats["connections"] == 4 and stats["max_concurrent"] == 4
+    assert stats["cpu_seconds"] >= 0
+
+
+def test_emulator_process_controls_and_counters(root: Path) -> None:
+    with S3Emulator(root, Conditions(latency=0.0, bandwidth=0)) as s3:
+        assert s3.endpoint.startswith("http://127.0.0.1:")
+        fs = s3.filesystem()
+        assert fs.cat_file("bucket/f.bin", start=10, end=14) == _data(root)[10:14]
+        assert fs.ls("bucket", detail=False) == ["bucket/f.bin", "bucket/sub"]
+        stats = s3.stats()
+        assert set(stats) == {
+            "gets", "heads", "lists", "bytes", "connections", "max_concurrent", "ranges",
+            "cpu_seconds",
+        }  # fmt: skip
+        assert stats["gets"] == 1 and stats["ranges"] == [[10, 4]] and stats["lists"] >= 1
+        s3.reset()
+        after = s3.stats()
+        assert (after["gets"], after["bytes"], after["ranges"], after["connections"]) == (
+            0,
+            0,
+            [],
+            0,
+        )
+        s3.configure(0.05, 5e6)
+        assert s3._call("config") == {"latency": 0.05, "bandwidth": 5e6}
+        host = s3.endpoint.split("//", 1)[1]
+        conn = http.client.HTTPConnection(host, timeout=10)
+        conn.request("GET", "/__bench__/config?latency_ms=0&bandwidth_mb=0")  # GET works too
+        assert json.loads(conn.getresponse().read()) == {"latency": 0.0, "bandwidth": 0.0}
+        conn.request("GET", "/__bench__/nothing")
+        assert conn.getresponse().status == 404
+        conn.close()
+        assert s3.stats()["gets"] == 0  # control requests are not counted
+
+
+def test_shutdown_stops_the_server(root: Path) -> None:
+    srv = serve(root, Conditions(latency=0.0, bandwidth=0))
+    assert _request(srv, "HEAD", "/bucket")[0] == 200
+    srv.shutdown()
+    with pytest.raises(OSError):
+        socket.create_connection(srv.server_address, timeout=2).close()
