@@ -145,8 +145,9 @@ READERS: tuple[Reader, ...] = (
     Reader(
         "helpers",
         "helpers (default)",
-        "read_atl03_beam: chunk index via h5py, merged ranges fetched 64 at a time "
-        "(presigned URL, keep-alive connections), inflated in threads with ISA-L",
+        "read_atl03_beam: chunk index via h5py, merged ranges fetched "
+        f"{helpers.fastread.FETCH_CONCURRENCY} at a time (presigned URL, keep-alive "
+        "connections), inflated in threads with ISA-L",
         read_helpers,
     ),
     Reader(

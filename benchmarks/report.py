@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from benchmarks.run import BenchmarkResult, Row
@@ -111,6 +111,25 @@ def _targets(result: BenchmarkResult) -> list[str]:
     return lines
 
 
+def _emulator_ms_per_get(result: BenchmarkResult) -> float:
+    rows = [r for r in result.rows if r.reader == "helpers" and r.gets] or [
+        r for r in result.rows if r.gets
+    ]
+    return 1000 * sum(r.emulator_cpu for r in rows) / max(1, sum(r.gets for r in rows))
+
+
+def _allocator_line(machine: dict[str, Any]) -> list[str]:
+    if not machine.get("allocator"):
+        return []
+    return [
+        "- Memory: the benchmark process has glibc keep the memory it frees "
+        f"({machine['allocator']}), because this virtual machine hands freed memory back to "
+        "the hypervisor within seconds and touching it again costs about 2 ms per MB, 20 times "
+        "a normal page fault (see `keep_freed_memory` in `benchmarks/run.py`); every reader "
+        "runs so."
+    ]
+
+
 def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
     """Write the Markdown report to `out` and, if `plot`, the PNG figure."""
     seed_walls = {(r.layout, r.latency_ms): r.wall for r in result.rows if r.reader == "seed"}
@@ -147,8 +166,9 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         f"with a bare HTTP client, {e.get('request_ms_s3fs', 0):.2f} ms through "
         f"s3fs/aiobotocore; one connection delivers {e.get('one_connection_mb_s', 0):.1f} MB/s. "
         "The emulator runs on the same cores as the readers: *emulator CPU s* is what it spent "
-        "serving each reader (its Python HTTP server costs about 0.3 ms of CPU per request; S3's "
-        "own CPU costs a reader nothing).",
+        f"serving each reader (about {_emulator_ms_per_get(result):.2f} ms of CPU per GET for "
+        "`helpers`; S3's own CPU costs a reader nothing).",
+        *_allocator_line(m),
         f"- Read: the five photon variables of gt1l ({', '.join(_names())}).",
         "- floor = depth x latency + MB needed / (conns x bandwidth) + zlib inflate time / "
         f"{result.cores} cores; conns = the most requests the reader had in flight at once; "

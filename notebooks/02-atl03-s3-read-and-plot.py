@@ -647,7 +647,7 @@ print(
 #
 # `helpers.read_atl03_beam` let h5py find the variables and list their chunks, as above, then
 # fetched exactly those byte ranges itself: neighbouring chunks merged into one request, up to
-# 64 requests in flight at once, each chunk decompressed in a thread as soon as it arrived.
+# 128 requests in flight at once, each chunk decompressed in a thread as soon as it arrived.
 
 # %%
 print(f"Requests:  {fetched.requests:6,}")
