@@ -146,8 +146,8 @@ READERS: tuple[Reader, ...] = (
         "helpers",
         "helpers (default)",
         "read_atl03_beam: chunk index via h5py, merged ranges fetched "
-        f"{helpers.fastread.FETCH_CONCURRENCY} at a time (presigned URL, keep-alive "
-        "connections), inflated in threads with ISA-L",
+        f"{helpers.fastread.FETCH_CONCURRENCY} at a time (presigned URL, one aiohttp session "
+        "on an event-loop thread), inflated as they arrive, one thread per core, with ISA-L",
         read_helpers,
     ),
     Reader(

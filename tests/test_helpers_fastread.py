@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from concurrent.futures import Future
 from pathlib import Path
 
 import fsspec
@@ -475,3 +476,92 @@ def test_an_expired_presigned_url_is_signed_again(misbehaving) -> None:
     assert fetch(100, 200) == misbehaving.data[100:200]
     assert fetch(300, 400) == misbehaving.data[300:400]
     assert Signing.signed == ["expired", "fresh"] and Signing.fell_back == 0
+
+
+# The event-loop client of read_datasets, against the same server
+
+
+def _loop_get(client: fastread._EventLoopClient, url: str, start: int, stop: int) -> bytes:
+    import asyncio
+
+    return asyncio.run_coroutine_threadsafe(client.get(url, start, stop), client.loop).result(30)
+
+
+def test_event_loop_client_checks_answers_as_range_client_does(misbehaving) -> None:
+    client = fastread._EventLoopClient(4)
+    try:
+        assert _loop_get(client, misbehaving.url, 10, 20) == misbehaving.data[10:20]
+        misbehaving.mode = "shifted"
+        with pytest.raises(fastread.RangeRefused, match="wrong range"):
+            _loop_get(client, misbehaving.url, 1000, 1100)
+        misbehaving.mode = "ignore-range"  # a whole file: right from byte 0, refused elsewhere
+        assert _loop_get(client, misbehaving.url, 0, 100) == misbehaving.data[:100]
+        with pytest.raises(fastread.RangeRefused, match="HTTP 200"):
+            _loop_get(client, misbehaving.url, 5000, 5100)
+        misbehaving.mode = "busy-twice"  # two 503 SlowDown, then the bytes
+        assert _loop_get(client, misbehaving.url, 30, 40) == misbehaving.data[30:40]
+        misbehaving.mode = "chunked"
+        assert _loop_get(client, misbehaving.url, 50, 4000) == misbehaving.data[50:4000]
+        expired = misbehaving.url.replace("X-Amz-Signature=x", "X-Amz-Signature=expired")
+        with pytest.raises(fastread.RangeRefused, match="HTTP 403") as refused:
+            _loop_get(client, expired, 0, 10)
+        assert refused.value.status == 403
+    finally:
+        client.close()
+
+
+def test_event_loop_client_hands_failed_requests_to_the_thread_path(misbehaving) -> None:
+    client = fastread._EventLoopClient(4)
+    calls: list[tuple[int, int]] = []
+
+    def fallback(start: int, stop: int) -> bytes:  # what _PresignedFetch does after a refusal
+        calls.append((start, stop))
+        return misbehaving.data[start:stop]
+
+    arrived: dict[int, bytes] = {}
+
+    def then(data: bytes, begin: int, group: list) -> Future:
+        arrived[begin] = bytes(data)
+        done: Future = Future()
+        done.set_result(None)
+        return done
+
+    expired = misbehaving.url.replace("X-Amz-Signature=x", "X-Amz-Signature=expired")
+    try:
+        requests = [(a, a + 500, []) for a in range(0, 5000, 1000)]
+        client.fetch_all(misbehaving.url, requests, fallback, then)
+        assert calls == [] and arrived == {a: misbehaving.data[a : a + 500] for a, _, _ in requests}
+        arrived.clear()
+        client.fetch_all(expired, requests, fallback, then)  # every request refused (403)
+        assert sorted(calls) == [(a, b) for a, b, _ in requests]
+        assert arrived == {a: misbehaving.data[a : a + 500] for a, _, _ in requests}
+    finally:
+        client.close()
+
+
+def test_a_forked_child_starts_its_own_event_loop_client(tmp_path: Path) -> None:
+    import os
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    parent = fastread._event_loop_client(3)
+    assert parent is not None and fastread._event_loop_client(3) is parent
+    pid = os.fork()
+    if pid == 0:  # the parent's loop thread is not in the child: a new client, with its own
+        try:
+            child = fastread._event_loop_client(3)
+            ok = child is not None and child is not parent and child.loop.is_running()
+            os._exit(0 if ok else 1)
+        except BaseException:
+            os._exit(2)
+    import time
+
+    for _ in range(200):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    raise AssertionError("the forked child hung")
