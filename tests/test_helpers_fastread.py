@@ -422,9 +422,24 @@ def test_no_proxy_alone_keeps_the_presigned_path(monkeypatch) -> None:
     assert not fastread._proxied(url)
 
 
+def _child_succeeds(pid: int) -> None:
+    """Wait up to 10 s for a forked child; it must exit 0 (it is killed if it hangs)."""
+    import os
+    import time
+
+    for _ in range(200):
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+    raise AssertionError("the forked child hung")
+
+
 def test_a_forked_child_reads_with_fresh_pools(tmp_path: Path) -> None:
     import os
-    import sys
 
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
@@ -438,17 +453,7 @@ def test_a_forked_child_reads_with_fresh_pools(tmp_path: Path) -> None:
             os._exit(0 if child.read(10) == data[:10] else 1)
         except BaseException:
             os._exit(2)
-    import time
-
-    for _ in range(200):
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            assert os.waitstatus_to_exitcode(status) == 0
-            return
-        time.sleep(0.05)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    raise AssertionError(f"the forked child hung ({sys.platform})")
+    _child_succeeds(pid)
 
 
 def test_an_expired_presigned_url_is_signed_again(misbehaving) -> None:
@@ -554,14 +559,4 @@ def test_a_forked_child_starts_its_own_event_loop_client(tmp_path: Path) -> None
             os._exit(0 if ok else 1)
         except BaseException:
             os._exit(2)
-    import time
-
-    for _ in range(200):
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            assert os.waitstatus_to_exitcode(status) == 0
-            return
-        time.sleep(0.05)
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-    raise AssertionError("the forked child hung")
+    _child_succeeds(pid)
