@@ -130,6 +130,17 @@ def keep_freed_memory() -> str:
     return "M_MMAP_MAX=0, M_TRIM_THRESHOLD=2 GiB"
 
 
+def first_touch_ms_per_mb(megabytes: int = 256) -> float:
+    """Milliseconds per MB to write new memory once (page faults included); measured with
+    memory the process has not used before, so call it before anything large is allocated."""
+    block = np.empty(megabytes * 2**20, dtype=np.uint8)
+    t0 = time.perf_counter()
+    block[::4096] = 1  # one write per 4 KiB page: each page is faulted in
+    seconds = time.perf_counter() - t0
+    del block
+    return 1000 * seconds / megabytes
+
+
 def _machine() -> dict[str, Any]:
     cpu = platform.processor() or ""
     try:
@@ -409,6 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = "python -m benchmarks " + " ".join(
         sys.argv[1:] if argv is None else [str(a) for a in argv]
     )
+    first_touch = first_touch_ms_per_mb()
     allocator = keep_freed_memory()
     result = run_benchmark(
         size=args.size,
@@ -421,6 +433,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command=command,
     )
     result.machine["allocator"] = allocator
+    result.machine["first_touch_ms_per_mb"] = first_touch
     write_report(result, args.out, args.plot)
     args.out.with_name("results.json").write_text(
         json.dumps(
