@@ -54,6 +54,7 @@ import io
 import math
 import os
 import re
+import selectors
 import ssl
 import struct
 import threading
@@ -358,22 +359,22 @@ class _EventLoopClient:
     an ATL03 beam, 240 of 6,155 chunks were decoded while the data came in. One thread serving
     all the connections leaves the decoders the GIL whenever it waits, so decoding overlaps the
     fetching. Checks answers as `RangeClient` does (206 with the range asked for, or 200 from
-    byte 0), retries 5xx and broken connections with backoff; a request that still fails goes to
-    the thread path's `fetch` (which signs again, or falls back to s3fs).
+    byte 0; no redirects), retries 5xx and broken connections with backoff, and closes the
+    connection of an answer it refuses instead of reading it; a request that still fails goes
+    to the thread path's `fetch` (which signs again, or falls back to s3fs).
     """
 
     def __init__(self, connections: int, attempts: int = 4) -> None:
         import aiohttp
 
         self.connections, self.attempts = connections, attempts
+        tls = ssl.create_default_context(cafile=_ca_file())  # first: it may fail (a bad bundle)
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="helpers-io", daemon=True).start()
 
         async def session() -> aiohttp.ClientSession:
             return aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(
-                    limit=connections, ssl=ssl.create_default_context(cafile=_ca_file())
-                ),
+                connector=aiohttp.TCPConnector(limit=connections, ssl=tls),
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=60),
                 auto_decompress=False,
                 trust_env=False,  # the presigned path is only taken without a proxy
@@ -388,7 +389,9 @@ class _EventLoopClient:
         for attempt in range(self.attempts):
             try:
                 headers = {"Range": f"bytes={start}-{stop - 1}"}
-                async with self.session.get(url, headers=headers) as response:
+                async with self.session.get(
+                    url, headers=headers, allow_redirects=False
+                ) as response:
                     if response.status >= 500 and attempt + 1 < self.attempts:
                         await asyncio.sleep(0.1 * 2**attempt)  # S3's 503 SlowDown
                         continue
@@ -418,12 +421,19 @@ class _EventLoopClient:
         then: Callable[[bytes, int, list[Chunk]], Future[None]],
     ) -> list[Future[None]]:
         """Fetch every request concurrently; ``then(data, start, chunks)`` as each arrives (on
-        the loop thread: it should only hand the data on). Returns what `then` returned."""
+        the loop thread: it should only hand the data on). Returns what `then` returned.
+
+        A `fallback` with a ``url`` attribute (`_PresignedFetch`) gives the URL for each request:
+        once it has signed again, the new one; once it has gone to s3fs (None), the thread path.
+        """
 
         async def one(begin: int, end: int, group: list[Chunk]) -> Future[None]:
-            try:
-                data = await self.get(url, begin, end)
-            except Exception:  # refused, expired, unreachable: the thread path decides
+            current = getattr(fallback, "url", url)
+            data = None
+            if current is not None:
+                with contextlib.suppress(Exception):  # refused, expired, unreachable
+                    data = await self.get(current, begin, end)
+            if data is None:  # the thread path decides: sign again, or s3fs
                 data = await self.loop.run_in_executor(_executor(), fallback, begin, end)
             return then(data, begin, group)
 
@@ -443,6 +453,18 @@ class _EventLoopClient:
             running.cancel()
             raise
 
+    def orphan(self) -> None:
+        """In a forked child: detach this copy from the parent's epoll instance.
+
+        The child shares the parent's epoll object; closing the copied connections (as their
+        finalizers would) unregisters the parent's sockets from it, and the parent's next read
+        waits for answers it never sees. So the child gives the copy a selector of its own.
+        """
+        with contextlib.suppress(Exception):
+            inherited = self.loop._selector  # type: ignore[attr-defined]
+            self.loop._selector = selectors.DefaultSelector()  # type: ignore[attr-defined]
+            inherited.close()  # the child's descriptor only: the parent's epoll is untouched
+
     def close(self) -> None:
         """Close the session (at exit: aiohttp warns about sessions left open)."""
         with contextlib.suppress(Exception):
@@ -450,16 +472,19 @@ class _EventLoopClient:
 
 
 _EVENT_LOOP_CLIENTS: dict[int, _EventLoopClient] = {}
+_INHERITED: list[_EventLoopClient] = []
 
 
 def _event_loop_client(connections: int) -> _EventLoopClient | None:
-    """The process's `_EventLoopClient` for this many connections (None without aiohttp)."""
+    """The process's `_EventLoopClient` for this many connections, kept for the life of the
+    process (one loop thread each: `read_datasets` asks for one size unless told otherwise);
+    None if it cannot start (no aiohttp, an unreadable CA bundle): the threads fetch then."""
     with _POOLS_LOCK:
         client = _EVENT_LOOP_CLIENTS.get(connections)
         if client is None:
             try:
                 client = _EventLoopClient(connections)
-            except ImportError:  # pragma: no cover - aiohttp comes with s3fs
+            except Exception:
                 return None
             _EVENT_LOOP_CLIENTS[connections] = client
         return client
@@ -525,6 +550,9 @@ def _after_fork_in_child() -> None:
     """A forked child has none of the parent's threads: start pools and connections afresh."""
     global _POOLS_LOCK, _COUNT_LOCK, _THREAD_CONNECTIONS
     _THREAD_POOLS.clear()
+    for client in _EVENT_LOOP_CLIENTS.values():
+        client.orphan()
+    _INHERITED.extend(_EVENT_LOOP_CLIENTS.values())  # never finalized in the child: see orphan
     _EVENT_LOOP_CLIENTS.clear()  # their loop threads are not in the child
     _POOLS.clear()
     _COUNTERS.clear()

@@ -486,6 +486,18 @@ def test_an_expired_presigned_url_is_signed_again(misbehaving) -> None:
 # The event-loop client of read_datasets, against the same server
 
 
+def _keep_into(arrived: dict[int, bytes]):
+    """A ``then`` for `_EventLoopClient.fetch_all` keeping each answer by its start."""
+
+    def then(data: bytes, begin: int, group: list) -> Future:
+        arrived[begin] = bytes(data)
+        done: Future = Future()
+        done.set_result(None)
+        return done
+
+    return then
+
+
 def _loop_get(client: fastread._EventLoopClient, url: str, start: int, stop: int) -> bytes:
     import asyncio
 
@@ -524,13 +536,7 @@ def test_event_loop_client_hands_failed_requests_to_the_thread_path(misbehaving)
         return misbehaving.data[start:stop]
 
     arrived: dict[int, bytes] = {}
-
-    def then(data: bytes, begin: int, group: list) -> Future:
-        arrived[begin] = bytes(data)
-        done: Future = Future()
-        done.set_result(None)
-        return done
-
+    then = _keep_into(arrived)
     expired = misbehaving.url.replace("X-Amz-Signature=x", "X-Amz-Signature=expired")
     try:
         requests = [(a, a + 500, []) for a in range(0, 5000, 1000)]
@@ -544,19 +550,75 @@ def test_event_loop_client_hands_failed_requests_to_the_thread_path(misbehaving)
         client.close()
 
 
-def test_a_forked_child_starts_its_own_event_loop_client(tmp_path: Path) -> None:
+def test_event_loop_client_follows_the_fetchs_current_url(misbehaving) -> None:
+    class Signed:
+        """Like _PresignedFetch: its URL changes when it signs again, None once on s3fs."""
+
+        def __init__(self) -> None:
+            self.url: str | None = misbehaving.url.replace("Signature=x", "Signature=expired")
+            self.calls = 0
+
+        def __call__(self, start: int, stop: int) -> bytes:
+            self.calls += 1
+            self.url = misbehaving.url  # signed again
+            return misbehaving.data[start:stop]
+
+    arrived: dict[int, bytes] = {}
+    then = _keep_into(arrived)
+    client = fastread._EventLoopClient(2)
+    fetch = Signed()
+    requests = [(a, a + 100, []) for a in range(0, 4000, 1000)]
+    stale = fetch.url
+    try:
+        client.fetch_all(stale, requests, fetch, then)  # refused: the fetch signs again
+        assert fetch.calls == 4
+        client.fetch_all(stale, requests, fetch, then)  # the new URL, straight away
+        assert fetch.calls == 4
+        fetch.url, before = None, misbehaving.requests  # gone to s3fs: no request of its own
+        client.fetch_all(stale, requests, fetch, then)
+        assert fetch.calls == 8 and misbehaving.requests == before
+        assert arrived == {a: misbehaving.data[a : a + 100] for a, _, _ in requests}
+    finally:
+        client.close()
+
+
+def test_a_forked_child_leaves_the_parents_event_loop_client_working(misbehaving) -> None:
+    import gc
     import os
+    from concurrent.futures import ThreadPoolExecutor
 
     if not hasattr(os, "fork"):
         pytest.skip("no fork on this platform")
     parent = fastread._event_loop_client(3)
     assert parent is not None and fastread._event_loop_client(3) is parent
+
+    def read_all() -> dict[int, bytes]:
+        arrived: dict[int, bytes] = {}
+        requests = [(a, a + 100, []) for a in range(0, 3000, 1000)]
+        parent.fetch_all(misbehaving.url, requests, lambda a, b: b"", _keep_into(arrived))
+        return arrived
+
+    assert read_all()[1000] == misbehaving.data[1000:1100]  # connections kept alive now
     pid = os.fork()
-    if pid == 0:  # the parent's loop thread is not in the child: a new client, with its own
-        try:
+    if pid == 0:  # the child: the parent's loop thread is not here; a new client; the copies of
+        try:  # the parent's connections are dropped and collected
             child = fastread._event_loop_client(3)
             ok = child is not None and child is not parent and child.loop.is_running()
+            del parent  # the test's own reference to the copy: now only helpers can keep it
+            gc.collect()
             os._exit(0 if ok else 1)
         except BaseException:
             os._exit(2)
     _child_succeeds(pid)
+    with ThreadPoolExecutor(1) as pool:  # the parent reads on its kept connections, promptly
+        assert pool.submit(read_all).result(timeout=10)[2000] == misbehaving.data[2000:2100]
+
+
+def test_an_unreadable_ca_bundle_leaves_the_threads_to_fetch(monkeypatch, tmp_path) -> None:
+    import threading
+
+    monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "missing.pem"))
+    loops = sum(t.name == "helpers-io" for t in threading.enumerate())
+    assert fastread._event_loop_client(7) is None  # read_datasets then uses the thread path
+    assert fastread._event_loop_client(7) is None
+    assert sum(t.name == "helpers-io" for t in threading.enumerate()) == loops  # none left over
