@@ -234,6 +234,25 @@ _SMALL_BODY = 64 * 1024
 """An error answer up to this size is read, to keep the connection; a larger one is dropped."""
 
 
+def _refusal(status: int, content_range: str, start: int, stop: int) -> str:
+    """Why an answer to a GET of bytes ``[start, stop)`` is not those bytes, or "" if it is: a
+    206 whose ``Content-Range`` covers them, or a 200 (the whole file) when they start at 0."""
+    asked = f"bytes {start}-{stop - 1}"
+    if status == 206:
+        got = _CONTENT_RANGE.fullmatch(content_range)
+        if not got or int(got[1]) != start or int(got[2]) < stop - 1:
+            return f"206 with a wrong range for {asked}"
+        return ""
+    if status != 200 or start:
+        return f"HTTP {status} for {asked}"
+    return ""
+
+
+def _backoff(attempt: int) -> float:
+    """Seconds to wait before retrying after a 5xx (S3's 503 SlowDown) or a broken connection."""
+    return 0.1 * 2**attempt
+
+
 def _ca_file() -> str | None:
     """The certificate bundle S3 clients would use: ``AWS_CA_BUNDLE``, ``REQUESTS_CA_BUNDLE``,
     ``SSL_CERT_FILE``, else botocore's (certifi's) bundle."""
@@ -316,7 +335,6 @@ class RangeClient:
 
     def get(self, start: int, stop: int) -> bytearray:
         """Bytes ``[start, stop)`` of the URL."""
-        asked = f"bytes {start}-{stop - 1}"
         for attempt in range(self.attempts):
             conn = self._connection()
             try:
@@ -324,14 +342,13 @@ class RangeClient:
                 response = conn.getresponse()
                 if response.status >= 500 and attempt + 1 < self.attempts:
                     self._refuse(conn, response, "")
-                    time.sleep(0.1 * 2**attempt)  # S3's 503 SlowDown: back off and retry
+                    time.sleep(_backoff(attempt))
                     continue
-                if response.status == 206:
-                    got_range = _CONTENT_RANGE.fullmatch(response.getheader("Content-Range", ""))
-                    if not got_range or int(got_range[1]) != start or int(got_range[2]) < stop - 1:
-                        raise self._refuse(conn, response, f"206 with a wrong range for {asked}")
-                elif response.status != 200 or start:
-                    raise self._refuse(conn, response, f"HTTP {response.status} for {asked}")
+                why = _refusal(
+                    response.status, response.getheader("Content-Range", ""), start, stop
+                )
+                if why:
+                    raise self._refuse(conn, response, why)
                 buffer = bytearray(stop - start)
                 view, got = memoryview(buffer), 0
                 while got < len(buffer):
@@ -385,7 +402,7 @@ class _EventLoopClient:
 
     async def get(self, url: str, start: int, stop: int) -> bytes:
         """Bytes ``[start, stop)`` of `url`; `RangeRefused` or the last network error if not."""
-        asked, n = f"bytes {start}-{stop - 1}", stop - start
+        n = stop - start
         for attempt in range(self.attempts):
             try:
                 headers = {"Range": f"bytes={start}-{stop - 1}"}
@@ -393,14 +410,13 @@ class _EventLoopClient:
                     url, headers=headers, allow_redirects=False
                 ) as response:
                     if response.status >= 500 and attempt + 1 < self.attempts:
-                        await asyncio.sleep(0.1 * 2**attempt)  # S3's 503 SlowDown
+                        await asyncio.sleep(_backoff(attempt))
                         continue
-                    if response.status == 206:
-                        got = _CONTENT_RANGE.fullmatch(response.headers.get("Content-Range", ""))
-                        if not got or int(got[1]) != start or int(got[2]) < stop - 1:
-                            raise RangeRefused(f"206 with a wrong range for {asked}", 206)
-                    elif response.status != 200 or start:
-                        raise RangeRefused(f"HTTP {response.status} for {asked}", response.status)
+                    why = _refusal(
+                        response.status, response.headers.get("Content-Range", ""), start, stop
+                    )
+                    if why:
+                        raise RangeRefused(why, response.status)
                     data = await response.content.readexactly(n)
                     if response.content_length != n:
                         response.close()  # more than asked (a whole file): drop the connection
@@ -408,9 +424,11 @@ class _EventLoopClient:
             except self._errors:
                 if attempt + 1 == self.attempts:
                     raise
-                await asyncio.sleep(0.1 * 2**attempt)
+                await asyncio.sleep(_backoff(attempt))
             except asyncio.IncompleteReadError as short:
-                raise RangeRefused(f"{len(short.partial)} of {n} bytes for {asked}") from None
+                raise RangeRefused(
+                    f"{len(short.partial)} of {n} bytes for bytes {start}-{stop - 1}"
+                ) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def fetch_all(
