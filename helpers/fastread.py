@@ -18,9 +18,9 @@ is good at (finding the variables and their chunk index) and fetches the data it
    both release the GIL) as soon as its request arrives, and copied into the output array.
 
 Requests go to a presigned URL of the S3 object: the data requests from one aiohttp session on
-an event loop thread of this module (`_EventLoopClient`), the metadata requests over keep-alive
-``http.client`` connections (`RangeClient`), one per thread; or through the file system itself
-when presigning is not possible.
+fsspec's event loop thread, the one s3fs runs on (`_EventLoopClient`), the metadata requests over
+keep-alive ``http.client`` connections (`RangeClient`), one per thread; or through the file system
+itself when presigning is not possible.
 
 Anything else (a filter other than deflate/shuffle/fletcher32, a compound type, a contiguous
 dataset, a file object that is not from fsspec) is read with h5py as usual, so the result is
@@ -369,7 +369,7 @@ class RangeClient:
 
 
 class _EventLoopClient:
-    """Range GETs for `read_datasets`: one aiohttp session on an event loop thread of its own.
+    """Range GETs for `read_datasets`: one aiohttp session on fsspec's event loop thread.
 
     With a thread per connection, the 128 fetch threads of a read take turns at the GIL so
     often that the threads decoding chunks hardly get it until the fetching is over: measured on
@@ -379,15 +379,24 @@ class _EventLoopClient:
     byte 0; no redirects), retries 5xx and broken connections with backoff, and closes the
     connection of an answer it refuses instead of reading it; a request that still fails goes
     to the thread path's `fetch` (which signs again, or falls back to s3fs).
+
+    The loop is fsspec's IO loop (``fsspec.asyn.get_loop()``), never one of this module's own:
+    an ``s3fs.S3FileSystem`` is always in a reference cycle, so the cyclic garbage collector
+    frees it on whichever thread happens to collect, and its finalizer
+    (``S3FileSystem.close_session``) closes its aiobotocore client on the loop *running in that
+    thread*, taken to be the file system's own. On a second loop thread, which allocates enough
+    to collect now and then, that close fails ("Task exception was never retrieved ... attached
+    to a different loop" on stderr, once per file system: each credentials refresh, each task of
+    `helpers.season`). On fsspec's thread the running loop is the file system's own.
     """
 
     def __init__(self, connections: int, attempts: int = 4) -> None:
         import aiohttp
+        from fsspec.asyn import get_loop
 
         self.connections, self.attempts = connections, attempts
         tls = ssl.create_default_context(cafile=_ca_file())  # first: it may fail (a bad bundle)
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, name="helpers-io", daemon=True).start()
+        self.loop = get_loop()  # started by fsspec (a daemon thread "fsspecIO") if not yet
 
         async def session() -> aiohttp.ClientSession:
             return aiohttp.ClientSession(
@@ -439,7 +448,8 @@ class _EventLoopClient:
         then: Callable[[bytes, int, list[Chunk]], Future[None]],
     ) -> list[Future[None]]:
         """Fetch every request concurrently; ``then(data, start, chunks)`` as each arrives (on
-        the loop thread: it should only hand the data on). Returns what `then` returned.
+        the loop thread: it should only hand the data on, never call a file system, whose
+        ``sync`` refuses to run on its own loop). Returns what `then` returned.
 
         A `fallback` with a ``url`` attribute (`_PresignedFetch`) gives the URL for each request:
         once it has signed again, the new one; once it has gone to s3fs (None), the thread path.
@@ -484,7 +494,8 @@ class _EventLoopClient:
             inherited.close()  # the child's descriptor only: the parent's epoll is untouched
 
     def close(self) -> None:
-        """Close the session (at exit: aiohttp warns about sessions left open)."""
+        """Close the session (at exit: aiohttp warns about sessions left open); the loop is
+        fsspec's, and stays."""
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(self.session.close(), self.loop).result(timeout=5)
 
@@ -495,8 +506,9 @@ _INHERITED: list[_EventLoopClient] = []
 
 def _event_loop_client(connections: int) -> _EventLoopClient | None:
     """The process's `_EventLoopClient` for this many connections, kept for the life of the
-    process (one loop thread each: `read_datasets` asks for one size unless told otherwise);
-    None if it cannot start (no aiohttp, an unreadable CA bundle): the threads fetch then."""
+    process (all on fsspec's loop: `read_datasets` asks for one size unless told otherwise);
+    None if it cannot start (no aiohttp, an unreadable CA bundle), or if this thread runs that
+    loop (waiting on it would stop it): the threads fetch then."""
     with _POOLS_LOCK:
         client = _EVENT_LOOP_CLIENTS.get(connections)
         if client is None:
@@ -505,7 +517,11 @@ def _event_loop_client(connections: int) -> _EventLoopClient | None:
             except Exception:
                 return None
             _EVENT_LOOP_CLIENTS[connections] = client
-        return client
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    return None if running is client.loop else client
 
 
 @atexit.register
@@ -571,7 +587,7 @@ def _after_fork_in_child() -> None:
     for client in _EVENT_LOOP_CLIENTS.values():
         client.orphan()
     _INHERITED.extend(_EVENT_LOOP_CLIENTS.values())  # never finalized in the child: see orphan
-    _EVENT_LOOP_CLIENTS.clear()  # their loop threads are not in the child
+    _EVENT_LOOP_CLIENTS.clear()  # fsspec's loop thread is not in the child (fsspec starts anew)
     _POOLS.clear()
     _COUNTERS.clear()
     _POOLS_LOCK, _COUNT_LOCK = threading.Lock(), threading.Lock()

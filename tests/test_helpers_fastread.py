@@ -618,7 +618,26 @@ def test_an_unreadable_ca_bundle_leaves_the_threads_to_fetch(monkeypatch, tmp_pa
     import threading
 
     monkeypatch.setenv("AWS_CA_BUNDLE", str(tmp_path / "missing.pem"))
-    loops = sum(t.name == "helpers-io" for t in threading.enumerate())
+    threads = threading.active_count()
     assert fastread._event_loop_client(7) is None  # read_datasets then uses the thread path
     assert fastread._event_loop_client(7) is None
-    assert sum(t.name == "helpers-io" for t in threading.enumerate()) == loops  # none left over
+    assert threading.active_count() == threads  # no thread started, none left over
+    assert 7 not in fastread._EVENT_LOOP_CLIENTS
+
+
+def test_the_event_loop_client_runs_on_fsspecs_loop_and_never_waits_on_it() -> None:
+    """One loop thread in the process besides the caller's: fsspec's, which s3fs runs on (a
+    file system collected on any other loop's thread is closed on the wrong loop: issue #17).
+    Asked from that loop's own thread, there is no client: waiting there would stop the loop."""
+    import asyncio
+
+    from fsspec.asyn import get_loop
+
+    client = fastread._event_loop_client(5)
+    assert client is not None and client.loop is get_loop() and client.loop.is_running()
+
+    async def ask() -> object:
+        return fastread._event_loop_client(5)
+
+    assert asyncio.run_coroutine_threadsafe(ask(), get_loop()).result(10) is None
+    assert fastread._event_loop_client(5) is client  # from any other thread: the kept one
