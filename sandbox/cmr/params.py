@@ -3,6 +3,12 @@
 Accepts the forms python-cmr and earthaccess send (``temporal[]=a,b``, ``concept_id[]=...``,
 ``options[readable_granule_name][pattern]=true``, booleans as ``true``/``True``) and refuses the
 rest as CMR does (``Parameter [foo] was not recognized.``).
+
+Parameter names are normalised as CMR does (``sanitize-params`` in
+nasa/Common-Metadata-Repository ``elastic-utils-lib/src/cmr/elastic_utils/search/
+es_params_converter.clj``: ``u/map-keys->kebab-case``, camel-snake-kebab's word split), so
+``concept-id``, ``concept_id`` and ``conceptId`` are one parameter; parameters whose value is
+empty or blank are dropped (``remove-empty-params``, same file).
 """
 
 from __future__ import annotations
@@ -10,11 +16,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from sandbox.catalog.spatial import Box, Point, Ring, close_ring, split_box
-from sandbox.cmr.errors import ErrorCollector
+from sandbox.cmr import shapes
+from sandbox.cmr.errors import CmrError, ErrorCollector
+from sandbox.cmr.temporal import (
+    TemporalError,
+    TemporalRange,
+    parse_datetime,
+    parse_interval,
+    periodic_windows,
+)
+
+__all__ = ["Query", "TemporalRange", "TextFilter", "parse_datetime", "parse_query"]
 
 ConceptType = Literal["collections", "granules"]
 MAX_PAGE_SIZE = 2000
@@ -100,16 +116,6 @@ _SORT_KEYS: dict[ConceptType, frozenset[str]] = {
         }  # fmt: skip
     ),
 }
-_DATETIME = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})"
-    r"(?:[T ](\d{2})(?::(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?)?"
-    r"(Z|[+-]\d{2}:?\d{2})?$"
-)
-_DURATION = re.compile(
-    r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$"
-)
-_NUMBER = r"\s*-?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"
-_BBOX = re.compile(rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$")
 
 
 @dataclass(frozen=True)
@@ -143,14 +149,6 @@ def wildcard_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
 
 
 @dataclass(frozen=True)
-class TemporalRange:
-    """A closed or open-ended time range."""
-
-    start: datetime | None
-    end: datetime | None
-
-
-@dataclass(frozen=True)
 class Query:
     """A validated CMR search."""
 
@@ -166,6 +164,8 @@ class Query:
     points: tuple[Point, ...] = ()
     polygons: tuple[Ring, ...] = ()
     lines: tuple[tuple[Point, ...], ...] = ()
+    circles: tuple[tuple[Ring, ...], ...] = ()
+    """Each circle as the rings of CMR's polygon approximation (cut at the antimeridian)."""
     spatial_any: bool = False
     flags: dict[str, bool] = field(default_factory=dict)
     keyword: tuple[str, ...] = ()
@@ -184,171 +184,161 @@ class Query:
     @property
     def has_spatial(self) -> bool:
         """Whether any spatial condition is present."""
-        return bool(self.boxes or self.points or self.polygons or self.lines)
+        return bool(self.boxes or self.points or self.polygons or self.lines or self.circles)
+
+
+_SPLIT_RE = re.compile(r"[-_ \t\n\x0b\f\r]+")
+
+
+def _words(name: str) -> list[str]:
+    """camel-snake-kebab's ``generic-split``: words separated by ``-``, ``_``, whitespace, and
+    before an upper-case letter that follows a non-upper one (``shortName``), before a digit
+    that follows a non-digit (``echo10``), and between ``AB`` and ``c`` in ``ABc``."""
+    words: list[str] = []
+    for chunk in _SPLIT_RE.split(name):
+        start = 0
+        for i in range(len(chunk) - 1):
+            a, b = chunk[i], chunk[i + 1]
+            c = chunk[i + 2] if i + 2 < len(chunk) else ""
+            if (
+                (not a.isupper() and b.isupper())
+                or (not a.isdigit() and b.isdigit())
+                or (a.isupper() and b.isupper() and c.islower())
+            ):
+                words.append(chunk[start : i + 1])
+                start = i + 1
+        if chunk[start:]:
+            words.append(chunk[start:])
+    return words
+
+
+def normalize_name(name: str) -> str:
+    """A parameter name as CMR keys it (``->kebab-case``), written snake_case as CMR's messages
+    write it back (``->snake_case_string``): ``concept-id`` and ``conceptId`` become
+    ``concept_id``."""
+    return "_".join(w.lower() for w in _words(name)) if name.isascii() else name
 
 
 def _strip_brackets(name: str) -> str:
     return name[:-2] if name.endswith("[]") else name
 
 
-def parse_datetime(text: str) -> datetime | None:
-    """A CMR date-time (``2019-06-22``, ``2019-06-22T10:00:01Z``, ...) or None if invalid."""
-    match = _DATETIME.match(text.strip())
-    if not match:
+def _parse_day(text: str, tag: str, errors: ErrorCollector) -> int | None:
+    """``day-valid?`` (search-app parameter_validation.clj): an integer from 1 to 366."""
+    if not text:
         return None
-    year, month, day, hour, minute, second, fraction, zone = match.groups()
     try:
-        moment = datetime(
-            int(year),
-            int(month),
-            int(day),
-            int(hour or 0),
-            int(minute or 0),
-            int(second or 0),
-            int((fraction or "0")[:6].ljust(6, "0")),
-            tzinfo=UTC,
-        )
+        day = int(text)
     except ValueError:
+        day = 0
+    if not 1 <= day <= 366:
+        errors.add(f"{tag} [{text}] must be an integer between 1 and 366")
         return None
-    if zone and zone != "Z":
-        sign = 1 if zone[0] == "+" else -1
-        digits = zone[1:].replace(":", "")
-        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return moment
+    return day
 
 
-def _parse_duration(text: str) -> timedelta | None:
-    match = _DURATION.match(text.strip())
-    if not match or text.strip() in ("P", "PT"):
-        return None
-    years, months, weeks, days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return timedelta(
-        days=365 * years + 30 * months + 7 * weeks + days,
-        hours=hours,
-        minutes=minutes,
-        seconds=seconds,
-    )
-
-
-def _parse_temporal(value: str, errors: ErrorCollector) -> TemporalRange | None:
-    if "/" in value and "," not in value:
-        start_text, _, end_text = value.partition("/")
-        start_dur = _parse_duration(start_text) if start_text.startswith("P") else None
-        end_dur = _parse_duration(end_text) if end_text.startswith("P") else None
-        start = None if start_dur else parse_datetime(start_text)
-        end = None if end_dur else parse_datetime(end_text)
-        if start is None and start_dur is None:
-            errors.add(
-                f"temporal start datetime is invalid: [{start_text}] is not a valid datetime."
-            )
-            return None
-        if end is None and end_dur is None:
-            errors.add(f"temporal end datetime is invalid: [{end_text}] is not a valid datetime.")
-            return None
-        if start_dur is not None and end is not None:
-            start = end - start_dur
-        if end_dur is not None and start is not None:
-            end = start + end_dur
-        return TemporalRange(start, end)
-    parts = value.split(",")
-    if len(parts) > 2:
-        errors.add(
-            f"temporal [{value}] uses periodic ranges (start,end,start_day,end_day), which the "
-            "sandbox does not support; give start,end only."
-        )
-        return None
-    start_text = parts[0].strip()
-    end_text = parts[1].strip() if len(parts) > 1 else ""
+def _parse_temporal(
+    value: str, errors: ErrorCollector, now: datetime | None = None
+) -> TemporalRange | None:
+    """``start,end[,start_day[,end_day]]`` or ``interval[,start_day[,end_day]]`` (an ISO 8601
+    interval with ``/``); see :mod:`sandbox.cmr.temporal`."""
+    parts = [p.strip() for p in value.split(",")]
+    if "/" in value:
+        interval, start_day_text, end_day_text = (*parts, "", "")[:3]
+        start_text = end_text = ""
+    else:
+        start_text, end_text, start_day_text, end_day_text = (*parts, "", "", "")[:4]
+        interval = ""
+    problems = len(errors.messages)
     start = parse_datetime(start_text) if start_text else None
     end = parse_datetime(end_text) if end_text else None
     if start_text and start is None:
         errors.add(f"temporal start datetime is invalid: [{start_text}] is not a valid datetime.")
-        return None
     if end_text and end is None:
         errors.add(f"temporal end datetime is invalid: [{end_text}] is not a valid datetime.")
+    start_day = _parse_day(start_day_text, "temporal_start_day", errors)
+    end_day = _parse_day(end_day_text, "temporal_end_day", errors)
+    if len(errors.messages) > problems:
         return None
-    if start is not None and end is not None and start > end:
-        errors.add(f"start_date [{start_text}] must be before end_date [{end_text}]")
+    try:
+        if interval:
+            start, end = parse_interval(interval)
+        if start is not None and end is not None and start > end:
+            errors.add(f"start_date [{start_text}] must be before end_date [{end_text}]")
+            return None
+        if start_day is None and end_day is None:
+            return TemporalRange(start, end)
+        windows = periodic_windows(start, end, start_day, end_day, now or datetime.now(UTC))
+    except TemporalError as error:
+        if error.status != 400:
+            raise CmrError(str(error), status=error.status) from error
+        errors.add(str(error))
         return None
-    return TemporalRange(start, end)
-
-
-def _format_number(value: float) -> str:
-    return str(int(value)) if value == int(value) else repr(value)
-
-
-def _check_point(lon: float, lat: float, errors: ErrorCollector) -> bool:
-    ok = True
-    if not -180.0 <= lon <= 180.0:
-        errors.add(f"Point longitude [{_format_number(lon)}] must be within -180.0 and 180.0")
-        ok = False
-    if not -90.0 <= lat <= 90.0:
-        errors.add(f"Point latitude [{_format_number(lat)}] must be within -90.0 and 90.0")
-        ok = False
-    return ok
+    return TemporalRange(start, end, tuple(windows))
 
 
 def _parse_bbox(value: str, errors: ErrorCollector) -> tuple[Box, ...] | None:
-    if not _BBOX.match(value):
-        errors.add(f"[{value}] is not a valid URL encoded bounding_box")
+    match = shapes.MBR_RE.fullmatch(value)
+    if not match:
+        errors.add(shapes.decode_error("bounding_box", value))
         return None
-    west, south, east, north = (float(v) for v in value.split(","))
-    ok = _check_point(west, south, errors) & _check_point(east, north, errors)
-    if north < south:
-        errors.add(
-            f"The bounding rectangle north value [{_format_number(north)}] was less than the "
-            f"south value [{_format_number(south)}]"
-        )
-        ok = False
-    return tuple(split_box(west, south, east, north)) if ok else None
+    west, south, east, north = (float(v) for v in match.groups())
+    problems = shapes.mbr_errors(west, south, east, north)
+    for problem in problems:
+        errors.add(problem)
+    return None if problems else tuple(split_box(west, south, east, north))
 
 
-def _parse_numbers(value: str, name: str, errors: ErrorCollector) -> list[float] | None:
-    try:
-        return [float(v) for v in value.split(",")]
-    except ValueError:
-        errors.add(f"[{value}] is not a valid URL encoded {name}")
-        return None
+def _pairs(value: str) -> list[Point]:
+    numbers = [float(v) for v in value.split(",")]
+    return list(zip(numbers[0::2], numbers[1::2], strict=True))
 
 
 def _parse_point(value: str, errors: ErrorCollector) -> Point | None:
-    numbers = _parse_numbers(value, "point", errors)
-    if numbers is None or len(numbers) != 2:
-        if numbers is not None:
-            errors.add(f"[{value}] is not a valid URL encoded point")
+    match = shapes.POINT_RE.fullmatch(value)
+    if not match:
+        errors.add(shapes.decode_error("point", value))
         return None
-    return (numbers[0], numbers[1]) if _check_point(numbers[0], numbers[1], errors) else None
+    lon, lat = float(match.group(1)), float(match.group(2))
+    problems = shapes.point_errors(lon, lat)
+    for problem in problems:
+        errors.add(problem)
+    return None if problems else (lon, lat)
 
 
 def _parse_polygon(value: str, errors: ErrorCollector) -> Ring | None:
-    numbers = _parse_numbers(value, "polygon", errors)
-    if numbers is None:
+    if not shapes.POLYGON_RE.fullmatch(value):
+        errors.add(shapes.decode_error("polygon", value))
         return None
-    if len(numbers) % 2 or len(numbers) < 8:
-        errors.add(f"[{value}] is not a valid URL encoded polygon")
-        return None
-    points = list(zip(numbers[0::2], numbers[1::2], strict=True))
-    if not all(_check_point(lon, lat, errors) for lon, lat in points):
-        return None
-    if points[0] != points[-1]:
-        errors.add(
-            "Polygon boundary was not closed. The last point must be equal to the first point."
-        )
-        return None
-    return close_ring(points)
+    points = _pairs(value)
+    problems = shapes.geodetic_ring_errors(points)
+    for problem in problems:
+        errors.add(problem)
+    return None if problems else close_ring(points)
 
 
 def _parse_line(value: str, errors: ErrorCollector) -> tuple[Point, ...] | None:
-    numbers = _parse_numbers(value, "line", errors)
-    if numbers is None:
+    if not shapes.LINE_RE.fullmatch(value):
+        errors.add(shapes.decode_error("line", value))
         return None
-    if len(numbers) % 2 or len(numbers) < 4:
-        errors.add(f"[{value}] is not a valid URL encoded line")
+    points = _pairs(value)
+    problems = shapes.shape_point_errors(points) or shapes.duplicate_point_errors(points)
+    for problem in problems:
+        errors.add(problem)
+    return None if problems else tuple(points)
+
+
+def _parse_circle(value: str, errors: ErrorCollector) -> tuple[Ring, ...] | None:
+    """``lon,lat,radius_m`` (search-app parameter_validation.clj ``validate-circle-value``)."""
+    match = shapes.CIRCLE_RE.fullmatch(value)
+    if not match:
+        errors.add(shapes.decode_error("circle", value))
         return None
-    points = tuple(zip(numbers[0::2], numbers[1::2], strict=True))
-    if not all(_check_point(lon, lat, errors) for lon, lat in points):
-        return None
-    return points
+    lon, lat, radius = (float(v) for v in match.groups())
+    problems = shapes.radius_errors(radius) or shapes.circle_errors(lon, lat)
+    for problem in problems:
+        errors.add(problem)
+    return None if problems else shapes.circle_rings(lon, lat, radius)
 
 
 def _parse_bool(name: str, value: str, errors: ErrorCollector) -> bool | None:
@@ -404,9 +394,12 @@ def parse_query(concept_type: ConceptType, items: Iterable[tuple[str, str]]) -> 
     for raw_name, value in items:
         if match := option_re.match(raw_name):
             param, option = match.groups()
-            options.setdefault(param, {})[option] = value
+            options.setdefault(normalize_name(param), {})[normalize_name(option)] = value
             continue
-        name = _strip_brackets(raw_name)
+        bracketed = raw_name.endswith("[]")
+        name = normalize_name(_strip_brackets(raw_name))
+        if not bracketed and not value.strip():
+            continue  # remove-empty-params: a blank single value is no condition
         if name not in recognized:
             errors.add(f"Parameter [{name}] was not recognized.")
             continue
@@ -466,17 +459,17 @@ def parse_query(concept_type: ConceptType, items: Iterable[tuple[str, str]]) -> 
     points = tuple(p for v in values.get("point", []) if (p := _parse_point(v, errors)))
     polygons = tuple(p for v in values.get("polygon", []) if (p := _parse_polygon(v, errors)))
     lines = tuple(p for v in values.get("line", []) if (p := _parse_line(v, errors)))
-    for unsupported in ("circle", "shapefile"):
-        if unsupported in values:
-            errors.add(
-                f"The sandbox's CMR does not support [{unsupported}] searches; use bounding_box, "
-                "point, polygon or line."
-            )
+    circles = tuple(c for v in values.get("circle", []) if (c := _parse_circle(v, errors)))
+    if "shapefile" in values:
+        errors.add(
+            "The sandbox's CMR does not support [shapefile] searches; use bounding_box, point, "
+            "polygon, line or circle."
+        )
 
     sort_keys: list[tuple[str, bool]] = []
     for raw in values.get("sort_key", []):
         descending = raw.startswith("-")
-        key = raw.lstrip("+-")
+        key = normalize_name(raw.lstrip("+-"))
         if key not in _SORT_KEYS[concept_type]:
             noun = "collections" if concept_type == "collections" else "granules"
             errors.add(f"The sort key [{key}] is not a valid field for sorting {noun}.")
@@ -517,7 +510,8 @@ def parse_query(concept_type: ConceptType, items: Iterable[tuple[str, str]]) -> 
             "The CMR does not allow querying across granules in all collections. To help optimize "
             "your search, you should limit your query using conditions that identify one or more "
             "collections, such as provider, provider_id, concept_id, collection_concept_id, "
-            "short_name, version or entry_title."
+            "short_name, version or entry_title. For any questions please contact "
+            "cmr-support@nasa.gov."
         )
     if page_num is not None and offset is not None:
         errors.add("Only one of offset or page-num may be specified")
@@ -534,6 +528,7 @@ def parse_query(concept_type: ConceptType, items: Iterable[tuple[str, str]]) -> 
         points=points,
         polygons=polygons,
         lines=lines,
+        circles=circles,
         spatial_any=option_flag("spatial", "or", False),
         flags=flags,
         keyword=tuple(w for v in values.get("keyword", []) for w in v.split()),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -140,8 +142,37 @@ def collection_entry(record: CollectionRecord, granule_counts: bool, has_granule
     return entry
 
 
+def references_xml(
+    hits: int, took: int, records: Sequence[Record], public_root: str, pretty: bool = False
+) -> str:
+    """CMR's default search result, the XML references (search-app
+    ``results_handlers/reference_results_handler.clj``; docs: api.md "XML Reference"):
+    ``<results><hits/><took/><references><reference>`` with the granule UR or entry title as
+    ``name``, ``id``, ``location`` (``<root>concepts/<id>/<revision>``) and ``revision-id``. No
+    ``score`` (CMR gives one only for relevance-sorted collection searches)."""
+    root = ET.Element("results")
+    ET.SubElement(root, "hits").text = str(hits)
+    ET.SubElement(root, "took").text = str(took)
+    references = ET.SubElement(root, "references")
+    for record in records:
+        reference = ET.SubElement(references, "reference")
+        name = record.granule_ur if isinstance(record, GranuleRecord) else entry_title(record.spec)
+        revision = str(record.meta["revision-id"])
+        ET.SubElement(reference, "name").text = name
+        ET.SubElement(reference, "id").text = record.concept_id
+        location = f"{public_root}concepts/{record.concept_id}/{revision}"
+        ET.SubElement(reference, "location").text = location
+        ET.SubElement(reference, "revision-id").text = revision
+    if pretty:
+        ET.indent(root)
+    separator = "\n" if pretty else ""
+    declaration = '<?xml version="1.0" encoding="UTF-8"?>'
+    return declaration + separator + ET.tostring(root, encoding="unicode")
+
+
 def feed(entries: list[dict[str, Any]], request_url: str, concept_type: str) -> dict[str, Any]:
-    """The ``{"feed": ...}`` wrapper of the JSON format."""
+    """The ``{"feed": ...}`` wrapper of the JSON format (``id``: CMR's public root, the path and
+    the query string, as in cmr-samples/atl03.json)."""
     noun = "dataset" if concept_type == "collections" else "granule"
     return {
         "feed": {

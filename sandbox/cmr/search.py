@@ -101,6 +101,16 @@ def _overlaps(
     )
 
 
+def _temporal_match(
+    span: tuple[datetime | None, datetime | None], wanted: TemporalRange, strict: bool
+) -> bool:
+    """A plain range, or any yearly window of a periodic one (CMR builds those windows without
+    ``exclude_boundary``: complex_to_simple_converters/temporal.clj)."""
+    if wanted.periodic:
+        return any(_overlaps(span, TemporalRange(a, b), False) for a, b in wanted.windows)
+    return _overlaps(span, wanted, strict)
+
+
 def _rings(record: Record) -> Sequence[spatial.Ring]:
     if isinstance(record, GranuleRecord):
         return record.rings
@@ -119,6 +129,8 @@ def _spatial_match(record: Record, query: Query) -> bool:
         tests.append(any(spatial.rings_intersect(r, polygon) for r in rings))
     for line in query.lines:
         tests.append(any(spatial.line_intersects_ring(line, r) for r in rings))
+    for pieces in query.circles:
+        tests.append(any(spatial.rings_intersect(r, piece) for r in rings for piece in pieces))
     return any(tests) if query.spatial_any else all(tests)
 
 
@@ -173,7 +185,7 @@ def matches(record: Record, query: Query) -> bool:
         return False
     if query.temporal:
         span = _time_range(record)
-        hits = [_overlaps(span, r, query.exclude_boundary) for r in query.temporal]
+        hits = [_temporal_match(span, r, query.exclude_boundary) for r in query.temporal]
         if not (all(hits) if query.temporal_all else any(hits)):
             return False
     if query.revision or query.updated_since:
