@@ -27,7 +27,7 @@ import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import IO, Any, TypeAlias
+from typing import IO, Any
 
 import h5py
 import numpy as np
@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 #: What the readers accept: an open h5py file (or group), a path, or a binary file-like object.
-H5Source: TypeAlias = h5py.Group | str | os.PathLike[str] | IO[bytes] | Any
+type H5Source = h5py.Group | str | os.PathLike[str] | IO[bytes] | Any
 
 #: The six ICESat-2 ground-track beam groups.
 BEAMS: tuple[str, ...] = ("gt1l", "gt1r", "gt2l", "gt2r", "gt3l", "gt3r")

@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
 # Create .venv (once) and install the exact versions of requirements/lock.txt plus this project.
-# Idempotent: reinstalls only when the lock file or pyproject.toml changed.
+# The interpreter is chosen by scripts/find_python.sh (Python 3.12+; $PYTHON wins when set).
+# Idempotent: reinstalls only when the lock file, pyproject.toml or the interpreter changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python3}"
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
-    echo "error: Python 3.11 or newer is needed ($PYTHON is $("$PYTHON" --version 2>&1))." >&2
-    echo "       Set PYTHON=/path/to/python3.11 and run again." >&2
-    exit 2
+python=$(bash scripts/find_python.sh)
+version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if [ -x .venv/bin/python ] \
+    && [ "$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" \
+        != "$version" ]; then
+    echo "Recreating .venv with Python $version ($python)."
+    rm -rf .venv
 fi
 if [ ! -x .venv/bin/python ]; then
-    "$PYTHON" -m venv .venv
+    echo "Creating .venv with Python $version ($python)."
+    "$python" -m venv .venv
 fi
 stamp=.venv/.installed
-want=$(cat requirements/lock.txt pyproject.toml | sha256sum | cut -c1-16)
+want=$( (cat requirements/lock.txt pyproject.toml; echo "$version") | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -r requirements/lock.txt
