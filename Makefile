@@ -2,8 +2,10 @@
 #   make book   build the Jupyter Book, executing every notebook against the Earthdata sandbox
 #   make test   run every check: lint, unit tests, sandbox tests, notebooks (nbval), book checks
 # Both set up .venv from requirements/lock.txt first (scripts/bootstrap.sh).
+#   make test-latest   the unit and sandbox tests and the notebooks on the NEWEST releases of
+#                      every dependency (.venv-latest, no lock); CI runs it after `make test`.
 
-.PHONY: book test setup lint format clean
+.PHONY: book test test-latest setup lint format clean
 
 setup:
 	bash scripts/bootstrap.sh
@@ -13,6 +15,9 @@ book: setup
 
 test: setup
 	bash scripts/test.sh
+
+test-latest:
+	bash scripts/test_latest.sh
 
 lint: setup
 	.venv/bin/ruff check .
