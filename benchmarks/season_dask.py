@@ -22,7 +22,6 @@ import os
 import platform
 import sys
 import time
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -228,7 +227,6 @@ def main(argv: list[str] | None = None) -> int:
         "--write", type=Path, default=None, help="also put the section at the end of this file"
     )
     args = parser.parse_args(argv)
-    warnings.filterwarnings("ignore", message="As of version 1.0", category=FutureWarning)
     import earthaccess
 
     import helpers

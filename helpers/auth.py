@@ -244,6 +244,26 @@ def choose_login_strategy(
     )
 
 
+def _plain_text(error: BaseException) -> str:
+    """An exception's message as plain text, also when its arguments are nested tuples.
+
+    earthaccess 0.19 raises ``LoginStrategyUnavailable((message,))``, whose ``str`` is the
+    tuple's repr.
+
+    >>> _plain_text(ValueError(("No .netrc found at /home/me/.netrc",)))
+    'No .netrc found at /home/me/.netrc'
+    >>> _plain_text(ValueError("plain", 2))
+    'plain; 2'
+    """
+
+    def flatten(value: object) -> list[str]:
+        if isinstance(value, tuple | list):
+            return [text for item in value for text in flatten(item)]
+        return [str(value)]
+
+    return "; ".join(flatten(error.args)) or type(error).__name__
+
+
 def person_present() -> bool:
     """Return True when a person can answer an input prompt right now.
 
@@ -401,8 +421,9 @@ def login(
     except LoginStrategyUnavailable as err:
         # Only when `environ` differs from os.environ, which earthaccess reads itself.
         raise CredentialsNotFoundError(
-            f"earthaccess found no credentials for the {plan.strategy!r} strategy ({err}). "
-            "Set them in os.environ or in the .netrc file earthaccess reads."
+            f"earthaccess found no credentials for the {plan.strategy!r} strategy "
+            f"({_plain_text(err)}). Set them in os.environ or in the .netrc file earthaccess "
+            "reads."
         ) from None
     except LoginAttemptFailure:
         raise LoginRejectedError(

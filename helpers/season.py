@@ -38,7 +38,6 @@ Examples
 from __future__ import annotations
 
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -265,9 +264,7 @@ def open_fresh(granule: Mapping[str, Any], *, open_kwargs: Mapping[str, Any] | N
     if getattr(store, "in_region", False) and getattr(granule, "cloud_hosted", False):
         links = [link for link in granule.data_links(access="direct") if link.startswith("s3://")]
     if not links:
-        with warnings.catch_warnings():  # earthaccess 0.x's own notice about size() in 1.0
-            warnings.filterwarnings("ignore", message="As of version 1.0", category=FutureWarning)
-            return open_granule(granule, open_kwargs=open_kwargs)
+        return open_granule(granule, open_kwargs=open_kwargs)
     import s3fs
 
     credentials = fresh_s3_credentials(granule)

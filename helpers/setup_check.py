@@ -4,7 +4,9 @@
 do about it:
 
 1. Python and the key packages (earthaccess, xarray, h5py, s3fs, cartopy, pyresample), against
-   the minimum versions this project declares (``pyproject.toml``);
+   the minimum versions this project declares (``pyproject.toml``), and the earthaccess API the
+   tutorials call (`check_earthaccess_api`: properties such as ``collection.version``, not only
+   a version number);
 2. Earthdata Login, through `helpers.login` (the user and where the credentials came from; never
    a password or a token);
 3. whether this computer runs in AWS ``us-west-2``, where direct S3 reads work;
@@ -13,7 +15,8 @@ do about it:
 5. the offline Natural Earth map layer that the tutorials' maps use;
 6. which services answer: NASA's, or the offline Earthdata sandbox with synthetic practice data.
 
-Each check is a small function of plain values (`check_python`, `check_package`, `check_login`,
+Each check is a small function of plain values (`check_python`, `check_package`,
+`check_earthaccess_api`, `check_login`,
 `check_region`, `check_s3_credentials`, `check_map_layer`, `check_services`), tested without any
 network; `check_setup` gathers the values and calls them.
 
@@ -45,6 +48,7 @@ __all__ = [
     "S3_DAACS",
     "Check",
     "SetupReport",
+    "check_earthaccess_api",
     "check_login",
     "check_map_layer",
     "check_package",
@@ -64,14 +68,37 @@ KEY_PACKAGES: tuple[str, ...] = ("earthaccess", "xarray", "h5py", "s3fs", "carto
 #: Their minimum versions: the same as ``pyproject.toml`` (a test keeps them equal). Used when
 #: the project's own metadata cannot be read.
 MIN_VERSIONS: dict[str, str] = {
-    "earthaccess": "0.17",
+    "earthaccess": "0.18",
     "xarray": "2024.1",
     "h5py": "3.10",
     "s3fs": "2024.1",
     "cartopy": "0.23",
     "pyresample": "1.28",
 }
-MIN_PYTHON: tuple[int, int] = (3, 11)
+MIN_PYTHON: tuple[int, int] = (3, 12)
+#: What a learner runs to get the tutorial environment when the kernel's Python is too old (pip
+#: cannot help there: earthaccess 0.18+ needs Python 3.12).
+NEW_ENVIRONMENT = (
+    "conda env create -f environment.yml && conda activate earthdata-cloud && "
+    "python -m ipykernel install --user --name earthdata-cloud, then choose the kernel "
+    "'earthdata-cloud' (Kernel > Change Kernel)"
+)
+#: What the tutorials read from earthaccess: properties of collections and granules (methods up to
+#: earthaccess 0.17), and the functions they call.
+EARTHACCESS_PROPERTIES: dict[str, tuple[str, ...]] = {
+    "DataCollection": ("concept_id", "version", "abstract", "s3_bucket", "summary"),
+    "DataGranule": ("size",),
+}
+EARTHACCESS_FUNCTIONS: tuple[str, ...] = (
+    "login",
+    "search_datasets",
+    "search_data",
+    "granule_query",
+    "open",
+    "download",
+    "get_s3_filesystem",
+    "get_s3_credentials",
+)
 PROJECT = "earthdata-cloud-tutorials"
 #: DAACs asked for temporary S3 credentials: earthaccess name and the name people know.
 S3_DAACS: tuple[tuple[str, str], ...] = (("NSIDC", "NSIDC"), ("PODAAC", "PO.DAAC"))
@@ -111,7 +138,7 @@ class Check:
 
     Examples
     --------
-    >>> Check("Python", "ok", "Python 3.11.7").passed
+    >>> Check("Python", "ok", "Python 3.13.0").passed
     True
     """
 
@@ -147,12 +174,12 @@ class SetupReport:
 
     Examples
     --------
-    >>> report = SetupReport((Check("Python", "ok", "Python 3.11.7"),
+    >>> report = SetupReport((Check("Python", "ok", "Python 3.13.0"),
     ...                       Check("Region", "warn", "not in us-west-2", "Use a hub.")))
     >>> report.ok, [c.name for c in report.warnings]
     (True, ['Region'])
     >>> print(report)
-    [ ok ] Python  Python 3.11.7
+    [ ok ] Python  Python 3.13.0
     [warn] Region  not in us-west-2
                    -> Use a hub.
     Ready, with 1 warning: read it above.
@@ -239,9 +266,9 @@ def parse_min_versions(requirements: Iterable[str]) -> dict[str, str]:
 
     Examples
     --------
-    >>> parse_min_versions(["earthaccess>=0.17", "dask[distributed]>=2024.1", "jupyter-book<2",
+    >>> parse_min_versions(["earthaccess>=0.18", "dask[distributed]>=2024.1", "jupyter-book<2",
     ...                     "moto[server]>=5.0; extra == 'sandbox'"])
-    {'earthaccess': '0.17', 'dask': '2024.1', 'moto': '5.0'}
+    {'earthaccess': '0.18', 'dask': '2024.1', 'moto': '5.0'}
     """
     found = {}
     for requirement in requirements:
@@ -276,8 +303,9 @@ def check_python(version: Sequence[int], minimum: tuple[int, int] = MIN_PYTHON) 
 
     Examples
     --------
-    >>> check_python((3, 10, 4)).status
-    'fail'
+    >>> check = check_python((3, 11, 7))
+    >>> check.status, check.message
+    ('fail', 'Python 3.11.7 is too old (needs 3.12 or newer)')
     """
     shown = ".".join(str(v) for v in version[:3])
     needs = f"{minimum[0]}.{minimum[1]}"
@@ -286,31 +314,115 @@ def check_python(version: Sequence[int], minimum: tuple[int, int] = MIN_PYTHON) 
             "Python",
             "fail",
             f"Python {shown} is too old (needs {needs} or newer)",
-            f"Use an environment with Python {needs} or newer (environment.yml, or make setup), "
-            "and choose its kernel.",
+            f"This kernel cannot be updated in place. Make the tutorial environment: "
+            f"{NEW_ENVIRONMENT}. Outside conda: make setup (a .venv with Python {needs}+).",
             "install",
         )
     return Check("Python", "ok", f"Python {shown} (needs {needs} or newer)")
 
 
-def check_package(name: str, installed: str | None, minimum: str | None) -> Check:
-    """One package: installed, and new enough.
+def check_package(
+    name: str,
+    installed: str | None,
+    minimum: str | None,
+    python: Sequence[int] | None = None,
+) -> Check:
+    """One package: installed, and new enough; the fix names the command to run.
+
+    ``python`` is the kernel's Python version (default: this one). When it is older than
+    `MIN_PYTHON`, updating with pip cannot reach the versions the tutorials need (earthaccess
+    0.18+ needs Python 3.12), so the fix is a new environment instead.
 
     Examples
     --------
-    >>> check_package("earthaccess", "0.16.0", "0.17").status
-    'fail'
+    >>> check = check_package("earthaccess", "0.17.0", "0.18", python=(3, 12))
+    >>> check.status, check.fix.split(",")[0]
+    ('fail', "Run %pip install -U 'earthaccess>=0.18' in a notebook cell")
+    >>> "conda env create" in check_package("earthaccess", "0.17.0", "0.18", python=(3, 11)).fix
+    True
     """
     needs = f" (needs {minimum} or newer)" if minimum else ""
-    fix = (
-        f"Install the tutorial environment (conda env create -f environment.yml, or make setup) "
-        f"or update {name} (pip install -U '{name}>={minimum or '0'}'), then restart the kernel."
-    )
+    python = tuple(sys.version_info[:2] if python is None else python[:2])
+    if python < MIN_PYTHON:
+        fix = (
+            f"pip cannot help on Python {python[0]}.{python[1]}: the tutorials need Python "
+            f"{MIN_PYTHON[0]}.{MIN_PYTHON[1]}+. Make the tutorial environment: {NEW_ENVIRONMENT}."
+        )
+    else:
+        fix = (
+            f"Run %pip install -U '{name}>={minimum or '0'}' in a notebook cell, then restart the "
+            "kernel (Kernel > Restart Kernel); or use the tutorial environment "
+            "(conda env create -f environment.yml, or make setup)."
+        )
     if installed is None:
         return Check(name, "fail", f"{name} is not installed{needs}", fix, "install")
     if minimum and _older(installed, minimum):
         return Check(name, "fail", f"{name} {installed} is too old{needs}", fix, "install")
     return Check(name, "ok", f"{name} {installed}{needs}")
+
+
+def check_earthaccess_api(module: Any = None, python: Sequence[int] | None = None) -> Check:
+    """The earthaccess API the tutorials call, checked on the installed module itself.
+
+    A version number alone does not say whether ``collection.version`` is a property (earthaccess
+    0.18+) or a method (0.17 and older, where the tutorials' ``collection.version`` would print a
+    bound method), nor whether a function the tutorials call was renamed. ``module`` is the
+    earthaccess module (default: imported here).
+
+    Examples
+    --------
+    >>> check_earthaccess_api().status
+    'ok'
+    >>> import types
+    >>> class DataCollection(dict):
+    ...     def version(self): return "006"
+    >>> old = types.SimpleNamespace(DataCollection=DataCollection, __version__="0.17.0")
+    >>> check = check_earthaccess_api(old, python=(3, 12))
+    >>> check.status, check.message.split(":")[0]
+    ('fail', 'earthaccess 0.17.0 lacks what the tutorials call')
+    """
+    import inspect
+
+    name = "earthaccess API"
+    python = tuple(sys.version_info[:2] if python is None else python[:2])
+    if module is None:
+        try:
+            import earthaccess as module
+        except Exception as err:  # not installed, or broken: the package check says which
+            return Check(
+                name,
+                "fail",
+                f"earthaccess cannot be imported ({type(err).__name__})",
+                check_package("earthaccess", None, "0", python).fix,
+                "install",
+            )
+    version = getattr(module, "__version__", None) or _installed_version("earthaccess") or "?"
+    missing = []
+    for class_name, attributes in EARTHACCESS_PROPERTIES.items():
+        cls = getattr(module, class_name, None)
+        for attribute in attributes:
+            if cls is None or not isinstance(
+                inspect.getattr_static(cls, attribute, None), property
+            ):
+                missing.append(f"{class_name}.{attribute} (a property)")
+    missing += [
+        f"earthaccess.{f}()"
+        for f in EARTHACCESS_FUNCTIONS
+        if not callable(getattr(module, f, None))
+    ]
+    if missing:
+        minimum = min_versions().get("earthaccess", MIN_VERSIONS["earthaccess"])
+        fix = check_package("earthaccess", version, minimum, python).fix
+        return Check(
+            name,
+            "fail",
+            f"earthaccess {version} lacks what the tutorials call: {', '.join(missing)}",
+            fix,
+            "install",
+        )
+    return Check(
+        name, "ok", "collection and granule properties and the functions the tutorials call"
+    )
 
 
 def _installed_version(name: str) -> str | None:
@@ -594,6 +706,8 @@ def check_setup(
     checks = [check_python(sys.version_info)]
     minimums = min_versions()
     checks += [check_package(n, _installed_version(n), minimums.get(n)) for n in KEY_PACKAGES]
+    if _installed_version("earthaccess") is not None:
+        checks.append(check_earthaccess_api())
 
     status = None
     if log_in:

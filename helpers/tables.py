@@ -9,7 +9,6 @@ us-west-2 (``granule.data_links(access="direct")``) and ``https://`` for everywh
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -79,15 +78,11 @@ def granule_size_mb(granule: Mapping[str, Any]) -> float:
     >>> granule_size_mb({"size": 276.24})
     276.24
     """
-    # earthaccess stores the size under the "size" key when it builds a DataGranule; its
-    # `size()` method warns that it will become an attribute in 1.0, so try each form.
+    # earthaccess stores the size under the "size" key when it builds a DataGranule, and gives it
+    # as the `size` property (earthaccess 0.18+).
     size: Any = granule.get("size") if isinstance(granule, Mapping) else None
     if size is None:
         size = getattr(granule, "size", None)
-        if callable(size):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", FutureWarning)
-                size = size()
     try:
         return float(size)
     except (TypeError, ValueError):

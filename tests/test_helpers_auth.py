@@ -312,3 +312,18 @@ def test_login_status_when_earthaccess_has_no_store_attribute(monkeypatch) -> No
     monkeypatch.setattr(earthaccess, "__store__", object(), raising=False)
     status = login_status()
     assert status.in_region is None and "region unknown" in str(status)
+
+
+def test_earthaccess_strategy_error_reads_as_plain_text(tmp_path, monkeypatch) -> None:
+    # helpers sees a .netrc (the `environ` given), earthaccess reads os.environ and finds none:
+    # the real earthaccess raises LoginStrategyUnavailable((message,)) before any request, and
+    # earthaccess 0.19's str() of it is a tuple's repr.
+    netrc_file = _netrc(tmp_path, EDL_LINE)
+    monkeypatch.setenv("NETRC", os.fspath(tmp_path / "missing" / ".netrc"))
+    monkeypatch.setenv("HOME", os.fspath(tmp_path / "missing"))
+    with pytest.raises(CredentialsNotFoundError) as caught:
+        login(environ={"NETRC": os.fspath(netrc_file)}, person_is_present=False, report=False)
+    message = str(caught.value)
+    assert "No .netrc found at" in message
+    assert "('" not in message and "',)" not in message  # no tuple repr
+    assert SECRET not in message

@@ -28,7 +28,6 @@ from helpers.s3 import (
 )
 
 UMM = Path(__file__).parent / "data" / "helpers" / "atl03_umm.json"
-pytestmark = pytest.mark.filterwarnings("ignore:As of version 1.0:FutureWarning")
 
 
 def test_read_settings_are_an_8_mib_block_cache() -> None:

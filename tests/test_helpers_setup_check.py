@@ -7,6 +7,7 @@ the fakes here record their calls and hand out made-up secrets that must never b
 from __future__ import annotations
 
 import tomllib
+import types
 import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,11 +18,13 @@ import helpers
 from helpers.auth import LoginStatus
 from helpers.errors import CredentialsNotFoundError, LoginRejectedError, LoginUnreachableError
 from helpers.setup_check import (
+    EARTHACCESS_FUNCTIONS,
     KEY_PACKAGES,
     MIN_VERSIONS,
     TOPICS,
     Check,
     SetupReport,
+    check_earthaccess_api,
     check_login,
     check_map_layer,
     check_package,
@@ -61,11 +64,74 @@ def test_min_versions_are_those_of_pyproject():
 
 
 def test_python_version():
-    assert check_python((3, 11, 0)).status == "ok"
-    assert check_python((3, 13, 2)).message == "Python 3.13.2 (needs 3.11 or newer)"
-    old = check_python((3, 10, 14))
+    assert check_python((3, 12, 0)).status == "ok"
+    assert check_python((3, 13, 2)).message == "Python 3.13.2 (needs 3.12 or newer)"
+    old = check_python((3, 11, 7))  # earthaccess 0.18+ needs 3.12: pip cannot fix this kernel
     assert (old.status, old.topic) == ("fail", "install")
-    assert "3.11 or newer" in old.fix
+    assert "conda env create -f environment.yml" in old.fix
+    assert "ipykernel install" in old.fix  # and how to choose the new environment's kernel
+
+
+def test_old_earthaccess_on_python_311_gets_a_new_environment_not_pip():
+    check = check_package("earthaccess", "0.17.0", "0.18", python=(3, 11, 7))
+    assert check.status == "fail"
+    assert "%pip install" not in check.fix  # pip would stop at 0.17 on Python 3.11
+    assert "conda env create -f environment.yml" in check.fix
+
+
+def test_old_earthaccess_on_python_312_gets_the_pip_command():
+    check = check_package("earthaccess", "0.17.0", "0.18", python=(3, 12, 1))
+    assert check.status == "fail"
+    assert "%pip install -U 'earthaccess>=0.18'" in check.fix
+    assert "restart the kernel" in check.fix
+
+
+class _OldCollection(dict):
+    """earthaccess 0.17's DataCollection: metadata through methods."""
+
+    def concept_id(self):
+        return self["meta"]["concept-id"]
+
+    def version(self):
+        return self["umm"]["Version"]
+
+
+def test_earthaccess_api_of_the_installed_release():
+    # The release installed here (the lock's, or the newest) has what the tutorials call.
+    assert check_earthaccess_api().status == "ok"
+
+
+def test_earthaccess_api_with_methods_instead_of_properties_fails():
+    import earthaccess
+
+    old = types.SimpleNamespace(
+        **{name: getattr(earthaccess, name) for name in EARTHACCESS_FUNCTIONS},
+        DataCollection=_OldCollection,
+        DataGranule=earthaccess.DataGranule,
+        __version__="0.17.0",
+    )
+    check = check_earthaccess_api(old, python=(3, 12))
+    assert check.status == "fail"
+    assert "DataCollection.version (a property)" in check.message
+    assert "DataCollection.concept_id (a property)" in check.message
+    assert "DataGranule.size" not in check.message  # that one is right
+    assert "%pip install -U 'earthaccess>=0.18'" in check.fix
+
+
+def test_earthaccess_api_with_a_renamed_function_fails():
+    import earthaccess
+
+    functions = {name: getattr(earthaccess, name) for name in EARTHACCESS_FUNCTIONS}
+    del functions["get_s3_filesystem"]
+    renamed = types.SimpleNamespace(
+        **functions,
+        DataCollection=earthaccess.DataCollection,
+        DataGranule=earthaccess.DataGranule,
+        __version__="9.9.9",
+    )
+    check = check_earthaccess_api(renamed)
+    assert check.status == "fail"
+    assert check.message.endswith("lacks what the tutorials call: earthaccess.get_s3_filesystem()")
 
 
 @pytest.mark.parametrize(
@@ -245,6 +311,7 @@ def test_setup_all_good():
     assert [c.name for c in report.checks] == [
         "Python",
         *KEY_PACKAGES,
+        "earthaccess API",
         "Earthdata Login",
         "AWS region",
         "S3 credentials (NSIDC)",

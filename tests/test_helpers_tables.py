@@ -14,7 +14,6 @@ from helpers.errors import EmptySearchResultError
 from helpers.tables import TABLE_COLUMNS, granule_name, granule_size_mb, granule_table
 
 UMM = Path(__file__).parent / "data" / "helpers" / "atl03_umm.json"
-pytestmark = pytest.mark.filterwarnings("ignore:As of version 1.0:FutureWarning")
 
 
 def _record() -> dict:

@@ -38,7 +38,8 @@ def sandbox_cli(tmp_path: Path, *args: str, **popen: object) -> subprocess.Popen
 
 CHILD = """
 import json, os, sys, warnings
-warnings.simplefilter("ignore")
+warnings.filterwarnings("error", category=DeprecationWarning, module="__main__|helpers|sandbox")
+warnings.filterwarnings("error", category=FutureWarning, module="__main__|helpers|sandbox")
 import earthaccess
 earthaccess.login(strategy="environment")
 found = earthaccess.search_data(short_name="ATL07", count=10)

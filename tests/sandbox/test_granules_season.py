@@ -254,7 +254,6 @@ def test_the_faulty_file_is_served_as_it_is(season_sandbox: Sandbox) -> None:
 TTL_S = 6.0
 SEASON_ON_DASK = """
 import json, sys, time, warnings
-warnings.filterwarnings("ignore", category=FutureWarning)
 import earthaccess
 from dask.distributed import Client, LocalCluster
 import helpers

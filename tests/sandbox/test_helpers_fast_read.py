@@ -16,7 +16,6 @@ import json, warnings
 import earthaccess, helpers
 
 warnings.simplefilter("error", RuntimeWarning)  # the fast path must not fall back to h5py
-warnings.simplefilter("ignore", FutureWarning)
 helpers.login()
 (granule,) = earthaccess.search_data(
     short_name="ATL03", granule_name="ATL03_20181015124359_02580106_007*", count=1

@@ -14,8 +14,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 from sandbox.service import Sandbox
 
 CELLS = [
-    "import sys, socket, json, warnings\nwarnings.simplefilter('ignore')\n"
-    "guard = '_earthdata_sandbox_guard' in sys.modules",
+    "import sys, socket, json\nguard = '_earthdata_sandbox_guard' in sys.modules",
     "try:\n    socket.getaddrinfo('example.com', 443)\n    blocked = None\n"
     "except PermissionError as error:\n    blocked = str(error)",
     "import earthaccess\nearthaccess.login()\n"

@@ -21,7 +21,8 @@ TTL_S = 2.0
 
 PAGING = """
 import json, warnings
-warnings.simplefilter("ignore")
+warnings.filterwarnings("error", category=DeprecationWarning, module="__main__|helpers|sandbox")
+warnings.filterwarnings("error", category=FutureWarning, module="__main__|helpers|sandbox")
 import earthaccess
 earthaccess.login(strategy="environment")
 query = {"short_name": "ATL03", "provider": "NSIDC_ECS"}
@@ -32,7 +33,8 @@ print(json.dumps({"hits": hits, "ids": [g["meta"]["concept-id"] for g in found]}
 
 EXPIRY = """
 import json, time, warnings
-warnings.simplefilter("ignore")
+warnings.filterwarnings("error", category=DeprecationWarning, module="__main__|helpers|sandbox")
+warnings.filterwarnings("error", category=FutureWarning, module="__main__|helpers|sandbox")
 import earthaccess
 earthaccess.login(strategy="environment")
 fs = earthaccess.get_s3_filesystem(daac="NSIDC")
