@@ -51,10 +51,8 @@
 import warnings
 
 # earthaccess draws progress bars with ipywidgets where installed, and plain text bars (after a
-# warning) elsewhere; it also announces that some methods become attributes in version 1.0.
-# Neither notice matters here: hide both.
+# warning) elsewhere; the text bars are fine, so the warning is hidden.
 warnings.filterwarnings("ignore", message="IProgress not found")
-warnings.filterwarnings("ignore", message="As of version 1.0", category=FutureWarning)
 
 import cartopy.crs as ccrs
 import cartopy.feature as cfeature

@@ -43,7 +43,7 @@
 # | [pandas DataFrames](https://pandas.pydata.org/docs/user_guide/10min.html) | Helpful | The granule tables are pandas DataFrames |
 #
 # - **Time to learn**: 30 minutes
-# - **System requirements**: the tutorial environment (`earthaccess` 0.17 or newer). The searches
+# - **System requirements**: the tutorial environment (Python 3.12 or newer, `earthaccess` 0.18 or newer). The searches
 #   work from anywhere; reading from S3 (notebook 02) needs a JupyterHub in AWS `us-west-2`.
 #
 # ## Learning objectives
@@ -73,11 +73,8 @@ import textwrap
 import warnings
 
 # earthaccess draws progress bars with ipywidgets where installed, and plain text bars (after a
-# warning) elsewhere; the text bars are fine. It also announces that some methods
-# (concept_id(), version(), size(), ...) become attributes in version 1.0. Neither notice changes
-# this notebook's results: hide both.
+# warning) elsewhere; the text bars are fine, so the warning is hidden.
 warnings.filterwarnings("ignore", message="IProgress not found")
-warnings.filterwarnings("ignore", message="As of version 1.0", category=FutureWarning)
 
 import earthaccess
 import matplotlib.pyplot as plt
@@ -211,16 +208,16 @@ PROVIDERS = {"NSIDC_ECS": "on premises", "NSIDC_CPRD": "in the cloud"}
 collections = {}
 for provider in PROVIDERS:
     found = earthaccess.search_datasets(short_name="ATL03", provider=provider)
-    collections[provider] = sorted(found, key=lambda collection: collection.version())
+    collections[provider] = sorted(found, key=lambda collection: collection.version)
 
 for provider, where in PROVIDERS.items():
     print(f"{provider} ({where}): {len(collections[provider])} ATL03 collection(s)\n")
     for collection in collections[provider][:3]:
-        print(f"  Concept id: {collection.concept_id()}")
+        print(f"  Concept id: {collection.concept_id}")
         print(f"  Title:      {collection.get_umm('EntryTitle')}")
         print(
             textwrap.fill(
-                collection.abstract(), width=80, initial_indent="  ", subsequent_indent="  "
+                collection.abstract, width=80, initial_indent="  ", subsequent_indent="  "
             )
         )
         print()
@@ -231,7 +228,7 @@ for provider, where in PROVIDERS.items():
 
 # %%
 versions = {
-    provider: [collection.version() for collection in collections[provider]]
+    provider: [collection.version for collection in collections[provider]]
     for provider in PROVIDERS
 }
 for provider, where in PROVIDERS.items():
@@ -246,17 +243,17 @@ chosen = {
     provider: collection
     for provider in PROVIDERS
     for collection in collections[provider]
-    if collection.version() == version
+    if collection.version == version
 }
 for provider, collection in chosen.items():
-    print(f"{provider:<11} {collection.concept_id()}")
+    print(f"{provider:<11} {collection.concept_id}")
 
 # %% [markdown]
 # A cloud collection also says where its files are kept in S3 and where to get the temporary
 # credentials that read them. earthaccess uses this for you in notebook 02.
 
 # %%
-print(chosen["NSIDC_CPRD"].s3_bucket())
+print(chosen["NSIDC_CPRD"].s3_bucket)
 
 # %% [markdown]
 # ```{note}
@@ -276,7 +273,7 @@ JUNEAU_BBOX = (-135.1977, 58.3325, -133.3410, 58.9839)  # west, south, east, nor
 
 for provider, collection in chosen.items():
     query = (
-        earthaccess.granule_query().concept_id(collection.concept_id()).bounding_box(*JUNEAU_BBOX)
+        earthaccess.granule_query().concept_id(collection.concept_id).bounding_box(*JUNEAU_BBOX)
     )
     print(f"{provider:<11} {PROVIDERS[provider]:<13} {query.hits():>4} granules")
 
@@ -286,7 +283,7 @@ for provider, collection in chosen.items():
 
 # %%
 granules = {
-    provider: earthaccess.search_data(concept_id=collection.concept_id(), bounding_box=JUNEAU_BBOX)
+    provider: earthaccess.search_data(concept_id=collection.concept_id, bounding_box=JUNEAU_BBOX)
     for provider, collection in chosen.items()
 }
 for granule in granules["NSIDC_CPRD"][:3]:
@@ -419,11 +416,11 @@ for provider in PROVIDERS:
     for collection in collections[provider]:
         query = (
             earthaccess.granule_query()
-            .concept_id(collection.concept_id())
+            .concept_id(collection.concept_id)
             .bounding_box(*JUNEAU_BBOX)
         )
         rows.append(
-            {"version": collection.version(), "provider": provider, "granules": query.hits()}
+            {"version": collection.version, "provider": provider, "granules": query.hits()}
         )
 
 counts = (

@@ -42,7 +42,7 @@
 # | [ICESat-2 ATL03](https://nsidc.org/data/atl03) | Helpful | What the photon product contains |
 #
 # - **Time to learn**: 45 minutes
-# - **System requirements**: the tutorial environment (`earthaccess` 0.17 or newer) and an
+# - **System requirements**: the tutorial environment (Python 3.12 or newer, `earthaccess` 0.18 or newer) and an
 #   [Earthdata Login](https://urs.earthdata.nasa.gov) account. Reading from S3 needs a JupyterHub
 #   in AWS `us-west-2`; anywhere else the notebook reads the same granule over HTTPS (step 7).
 #
@@ -79,11 +79,8 @@ import warnings
 from pathlib import Path
 
 # earthaccess draws progress bars with ipywidgets where installed, and plain text bars (after a
-# warning) elsewhere; the text bars are fine. It also announces that some methods
-# (concept_id(), version(), size(), ...) become attributes in version 1.0. Neither notice changes
-# this notebook's results: hide both.
+# warning) elsewhere; the text bars are fine, so the warning is hidden.
 warnings.filterwarnings("ignore", message="IProgress not found")
-warnings.filterwarnings("ignore", message="As of version 1.0", category=FutureWarning)
 
 import cartopy.crs as ccrs
 import cartopy.feature as cfeature
@@ -122,7 +119,7 @@ auth = helpers.login()
 
 # %%
 cloud_collections = earthaccess.search_datasets(short_name="ATL03", provider="NSIDC_CPRD")
-versions = sorted(collection.version() for collection in cloud_collections)
+versions = sorted(collection.version for collection in cloud_collections)
 version = versions[-1]
 print(f"ATL03 versions in the cloud: {', '.join(versions)}; using the newest, {version}")
 

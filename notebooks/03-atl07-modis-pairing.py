@@ -57,7 +57,7 @@
 # | [GHRSST L2P](https://www.ghrsst.org/ghrsst-data-services/products/) | Helpful | Swath SST with quality levels and flags |
 #
 # - **Time to learn**: 60 minutes
-# - **System requirements**: the tutorial environment (`earthaccess` 0.17 or newer, `pyresample`,
+# - **System requirements**: the tutorial environment (Python 3.12 or newer, `earthaccess` 0.18 or newer, `pyresample`,
 #   `cartopy`). Run it on a JupyterHub in AWS `us-west-2` to read MODIS from S3; anywhere else the
 #   same code reads it over HTTPS, more slowly.
 #
@@ -115,10 +115,6 @@ from matplotlib.patches import Patch
 
 import helpers
 
-# earthaccess 0.x announces that some methods (size(), version(), ...) will become attributes in
-# version 1.0. The notice says nothing about this notebook's results: hide it.
-warnings.filterwarnings("ignore", message="As of version 1.0", category=FutureWarning)
-
 # Cartopy reads its coastlines and land from a copy shipped with the tutorials (no download).
 helpers.use_offline_natural_earth()
 
@@ -164,7 +160,7 @@ status = helpers.login()
 # %%
 ATL07_PROVIDER = "NSIDC_CPRD"
 atl07_collections = earthaccess.search_datasets(short_name="ATL07", provider=ATL07_PROVIDER)
-atl07_versions = sorted(collection.version() for collection in atl07_collections)
+atl07_versions = sorted(collection.version for collection in atl07_collections)
 atl07_version = atl07_versions[-1]
 print(f"ATL07 versions in {ATL07_PROVIDER}: {', '.join(atl07_versions)}; using {atl07_version}")
 
@@ -229,11 +225,12 @@ display(modis_table[["granule", "start_time", "size_mb", "s3_link"]])
 #    appears complete, or not at all.
 #
 # ```{note}
-# Why `earthaccess.download` of the HTTPS link, with the provider named? Called with the granule
-# itself, `earthaccess.download` reads from S3 when it runs in `us-west-2`, and that route is
-# broken in earthaccess 0.17 ([issue #1331](https://github.com/nsidc/earthaccess/issues/1331),
-# fixed in 0.18). Given the HTTPS link, it downloads over HTTPS everywhere; inside `us-west-2` it
-# needs to be told the provider of a cloud link.
+# Why `earthaccess.download` of the HTTPS link, with the provider named? This tutorial reads
+# ATL07 over HTTPS on purpose, the way a laptop outside AWS does. Given the granule itself,
+# `earthaccess.download` would read from S3 when it runs in `us-west-2` (a route that works from
+# earthaccess 0.18 on; 0.17 failed there, [issue #1331](https://github.com/nsidc/earthaccess/issues/1331)).
+# Given the HTTPS link, it downloads over HTTPS everywhere; inside `us-west-2` it needs to be
+# told the provider of a cloud link.
 # ```
 
 

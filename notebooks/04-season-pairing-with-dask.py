@@ -49,7 +49,7 @@
 # | [Cartopy basics](https://foundations.projectpythia.org/core/cartopy/cartopy.html) | Helpful | Map projections and `transform` |
 #
 # - **Time to learn**: 45 minutes
-# - **System requirements**: the tutorial environment (`earthaccess` 0.17 or newer,
+# - **System requirements**: the tutorial environment (Python 3.12 or newer, `earthaccess` 0.18 or newer,
 #   `dask.distributed`, `pyresample`, `cartopy`). Two CPU cores are enough here. On a JupyterHub
 #   in AWS `us-west-2` the workers read MODIS from S3; anywhere else the same code reads it over
 #   HTTPS.
@@ -106,10 +106,6 @@ from matplotlib.lines import Line2D
 
 import helpers
 
-# earthaccess 0.x announces that some methods (size(), version(), ...) will become attributes in
-# version 1.0. The notice says nothing about this notebook's results: hide it.
-warnings.filterwarnings("ignore", message="As of version 1.0", category=FutureWarning)
-
 # Cartopy reads its coastlines and land from a copy shipped with the tutorials (no download).
 helpers.use_offline_natural_earth()
 
@@ -158,7 +154,7 @@ status = helpers.login()
 
 ATL07_PROVIDER = "NSIDC_CPRD"
 atl07_versions = sorted(
-    c.version() for c in earthaccess.search_datasets(short_name="ATL07", provider=ATL07_PROVIDER)
+    c.version for c in earthaccess.search_datasets(short_name="ATL07", provider=ATL07_PROVIDER)
 )
 atl07_version = atl07_versions[-1]
 atl07_results = earthaccess.search_data(
@@ -572,7 +568,7 @@ plt.show()
 # ```python
 # from dask_gateway import Gateway
 #
-# token = earthaccess.get_edl_token()  # a dict in earthaccess 0.17, the token itself later
+# token = earthaccess.get_edl_token()  # a dict {"access_token": ...} up to 0.19 at least
 # token = token["access_token"] if isinstance(token, dict) else token
 #
 # gateway = Gateway()  # the hub configures the address and who you are

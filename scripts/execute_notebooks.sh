@@ -11,6 +11,12 @@ for source in "$@"; do
     echo "== $notebook"
     .venv/bin/jupytext --quiet --sync "$source"
     $py -m sandbox run -- .venv/bin/jupyter nbconvert --to notebook --execute --inplace \
-        --ExecutePreprocessor.timeout=600 "$notebook"
+        --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False "$notebook"
+    # no per-cell timestamps in the committed notebooks (older runs may have left some)
+    $py -c 'import sys, nbformat
+nb = nbformat.read(sys.argv[1], as_version=4)
+for cell in nb.cells:
+    cell.metadata.pop("execution", None)
+nbformat.write(nb, sys.argv[1])' "$notebook"
     .venv/bin/jupytext --quiet --sync "$source"   # the pair's timestamps: .ipynb newer is fine
 done
