@@ -20,8 +20,14 @@ test-latest:
 	bash scripts/test_latest.sh
 
 lint: setup
-	.venv/bin/ruff check .
-	.venv/bin/ruff format --check .
+	@# The hooks of .pre-commit-config.yaml (ruff, the Jupytext pairs); ruff alone without pre-commit.
+	@if [ -x .venv/bin/pre-commit ]; then \
+		.venv/bin/pre-commit run --all-files --show-diff-on-failure --color=never; \
+	else \
+		echo "make lint: pre-commit is not in .venv, running ruff only"; \
+		.venv/bin/ruff check . && .venv/bin/ruff format --check .; \
+	fi
+
 
 format: setup
 	.venv/bin/ruff check --fix .
