@@ -28,7 +28,6 @@ lint: setup
 		.venv/bin/ruff check . && .venv/bin/ruff format --check .; \
 	fi
 
-
 format: setup
 	.venv/bin/ruff check --fix .
 	.venv/bin/ruff format .
