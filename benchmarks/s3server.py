@@ -512,15 +512,29 @@ class _Server:
 
     async def _stream(self, conn: _Connection, file: _File, start: int, length: int) -> None:
         """Send bytes ``[start, start + length)`` of the file in `PIECE` pieces paced to the
-        bandwidth (from the first byte on)."""
+        bandwidth (from the first byte on).
+
+        Each piece is counted before it goes to the socket: once the socket has taken the last
+        bytes the client may have the whole answer, and read the counters, before this coroutine
+        runs again. A piece whose send fails (the client went away) is taken off again, as it
+        was never counted before; one that comes out short (the end of the file) counts what was
+        sent. Both go to the counters they were added to, even after a reset.
+        """
         bandwidth = self.conditions.bandwidth
         t0 = time.perf_counter()
         sent = 0
         while sent < length:
             if conn.writer.transport.is_closing():
                 raise ConnectionResetError("the client closed the connection")
-            n = await _send_piece(conn, file, start + sent, min(PIECE, length - sent))
-            self.stats.bytes += n
+            want = min(PIECE, length - sent)
+            stats = self.stats  # a reset in the meantime starts new counters: fix these ones
+            stats.bytes += want
+            try:
+                n = await _send_piece(conn, file, start + sent, want)
+            except BaseException:
+                stats.bytes -= want
+                raise
+            stats.bytes -= want - n
             if n == 0:
                 break
             sent += n

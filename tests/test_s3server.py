@@ -201,6 +201,59 @@ def test_counters_of_concurrent_requests(server, root: Path) -> None:
     assert stats["cpu_seconds"] >= 0
 
 
+def test_bytes_are_counted_before_the_client_has_them_all(
+    server, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interleaving behind a flaky ``bytes`` count, forced: the socket has taken the last
+    piece of an answer, the client reads it and the counters, and only then does the server's
+    coroutine run again (here it is held until the client has looked)."""
+    import asyncio
+
+    from benchmarks import s3server
+
+    real = s3server._send_piece
+    looked = threading.Event()
+    held: list[int] = []
+
+    async def send_then_wait(conn, file, offset: int, count: int) -> int:
+        n = await real(conn, file, offset, count)
+        if offset + count == 300_000:  # the last piece of the range below
+            held.append(n)
+            await asyncio.get_running_loop().run_in_executor(None, looked.wait, 10)
+        return n
+
+    monkeypatch.setattr(s3server, "_send_piece", send_then_wait)
+    try:
+        status, _, body = _get_range(server, "0-299999")  # two pieces: 262,144 + 37,856 bytes
+        stats = server.stats.snapshot()  # the server is still held after the last piece
+    finally:
+        looked.set()
+    assert status == 206 and body == _data(root)[:300_000]
+    assert held == [300_000 - s3server.PIECE]  # the last piece was sent, and the server waited
+    assert stats["bytes"] == 300_000 and stats["ranges"] == [(0, 300_000)]
+
+
+def test_a_piece_that_fails_is_not_counted(
+    server, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks import s3server
+
+    real = s3server._send_piece
+
+    async def fail_second(conn, file, offset: int, count: int) -> int:
+        if offset:
+            raise ConnectionResetError("the client went away")
+        return await real(conn, file, offset, count)
+
+    monkeypatch.setattr(s3server, "_send_piece", fail_second)
+    with pytest.raises((http.client.IncompleteRead, ConnectionError)):
+        _get_range(server, "0-299999")
+    deadline = time.monotonic() + 10
+    while server.stats.active and time.monotonic() < deadline:  # the server's side is done
+        time.sleep(0.01)
+    assert server.stats.active == 0 and server.stats.bytes == s3server.PIECE
+
+
 def test_emulator_process_controls_and_counters(root: Path) -> None:
     with S3Emulator(root, Conditions(latency=0.0, bandwidth=0)) as s3:
         assert s3.endpoint.startswith("http://127.0.0.1:")
