@@ -67,7 +67,7 @@ import helpers
 # the environment, then `~/.netrc`, then a prompt). It never shows a password, a token or a key:
 # only your user name, where the credentials came from, and how long the S3 credentials last.
 
-# %%
+# %% tags=["output-depends-on-region"]
 report = helpers.check_setup()
 
 # %% [markdown]

@@ -178,7 +178,7 @@ plt.show()
 # git, and so would your password be. Neither `helpers.login()` nor this book ever prints it.
 # ```
 
-# %%
+# %% tags=["output-depends-on-region"]
 auth = helpers.login()
 
 # %% [markdown]

@@ -109,7 +109,7 @@ FIGURE = Path("figures") / "atl03_juneau_gt1l.png"
 # `helpers.login()` also reports whether this notebook runs in AWS `us-west-2`, which decides how
 # the file is read (see notebook 01 for where it looks for your credentials).
 
-# %%
+# %% tags=["output-depends-on-region"]
 auth = helpers.login()
 
 # %% [markdown]
@@ -205,7 +205,7 @@ print(f"They expire in about {minutes_left:.0f} min.")
 # that suit HDF5 files, explained in step 6. From outside `us-west-2` the keys are handed out all
 # the same, but the bucket refuses to read, so the cell below only uses them in the region.
 
-# %%
+# %% tags=["output-depends-on-region"]
 s3_link = granule.data_links(access="direct")[0]
 print(s3_link)
 if auth.in_region:
@@ -232,7 +232,7 @@ else:
 # `fs.open(s3_link)`; elsewhere earthaccess opens the granule's HTTPS link instead (step 7). The
 # helper also passes the read settings of step 6.
 
-# %%
+# %% tags=["output-depends-on-region"]
 f = helpers.open_granule(granule)
 print(f)
 
@@ -376,7 +376,7 @@ def ground_track(h5, beam, step=50):
 # what that changes). We use a freshly opened file object, and `helpers.count_requests` counts
 # what the read fetches:
 
-# %%
+# %% tags=["output-depends-on-region"]
 VARIABLES = ["h_ph", "lat_ph", "lon_ph", "dist_ph_along", "delta_time", "signal_conf_ph"]
 
 f_read = helpers.open_granule(granule)  # a fresh file object: its cache starts empty
@@ -713,7 +713,7 @@ f_slow.close()
 # over HTTPS with the same block cache, so h5py, xarray and the plots are the same. Which route
 # did this run take?
 
-# %%
+# %% tags=["output-depends-on-region"]
 route = "S3 (direct access in us-west-2)" if auth.in_region else "HTTPS (outside us-west-2)"
 print(f"Read over {route}:")
 print(f_read)

@@ -147,7 +147,7 @@ TEMPORAL = ("2019-06-22T00:00:00Z", "2019-06-22T23:59:59Z")
 # `~/.netrc` or a prompt (see tutorial 1), and tells you whether this machine is in AWS
 # `us-west-2`, where S3 direct access works.
 
-# %%
+# %% tags=["output-depends-on-region"]
 status = helpers.login()
 
 # %% [markdown]
@@ -543,7 +543,7 @@ modis_granule = modis_results[list(modis_table.granule).index(winner_name)]
 # notebook runs in `us-west-2`, over **HTTPS** elsewhere. Nothing is downloaded; xarray and h5py
 # read only the bytes they need.
 
-# %%
+# %% tags=["output-depends-on-region"]
 modis_file = helpers.open_granule(modis_granule)
 print(modis_file)
 

@@ -149,7 +149,7 @@ print(
 # Log in, then search once for the whole season, as in tutorial 3 but with four days instead of
 # one. The searches are cheap: they return records, not data.
 
-# %%
+# %% tags=["output-depends-on-region"]
 status = helpers.login()
 
 ATL07_PROVIDER = "NSIDC_CPRD"
@@ -253,7 +253,7 @@ print(f"{len(workers)} workers, {sum(w['nthreads'] for w in workers.values())} t
 # crash, logs in on its first task. Each worker also does earthaccess's region check, so it
 # decides by itself between S3 (in `us-west-2`) and HTTPS.
 
-# %%
+# %% tags=["output-depends-on-region"]
 logins = client.run(helpers.login_worker)  # {worker address: LoginStatus}
 for line, count in pd.Series([str(s) for s in logins.values()]).value_counts().items():
     print(f"{count} worker(s): {line}")
