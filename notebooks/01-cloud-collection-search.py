@@ -228,8 +228,7 @@ for provider, where in PROVIDERS.items():
 
 # %%
 versions = {
-    provider: [collection.version for collection in collections[provider]]
-    for provider in PROVIDERS
+    provider: [collection.version for collection in collections[provider]] for provider in PROVIDERS
 }
 for provider, where in PROVIDERS.items():
     print(f"{provider:<11} {where:<13} versions: {', '.join(versions[provider]) or 'none'}")
@@ -272,9 +271,7 @@ print(chosen["NSIDC_CPRD"].s3_bucket)
 JUNEAU_BBOX = (-135.1977, 58.3325, -133.3410, 58.9839)  # west, south, east, north
 
 for provider, collection in chosen.items():
-    query = (
-        earthaccess.granule_query().concept_id(collection.concept_id).bounding_box(*JUNEAU_BBOX)
-    )
+    query = earthaccess.granule_query().concept_id(collection.concept_id).bounding_box(*JUNEAU_BBOX)
     print(f"{provider:<11} {PROVIDERS[provider]:<13} {query.hits():>4} granules")
 
 # %% [markdown]
@@ -415,13 +412,9 @@ rows = []
 for provider in PROVIDERS:
     for collection in collections[provider]:
         query = (
-            earthaccess.granule_query()
-            .concept_id(collection.concept_id)
-            .bounding_box(*JUNEAU_BBOX)
+            earthaccess.granule_query().concept_id(collection.concept_id).bounding_box(*JUNEAU_BBOX)
         )
-        rows.append(
-            {"version": collection.version, "provider": provider, "granules": query.hits()}
-        )
+        rows.append({"version": collection.version, "provider": provider, "granules": query.hits()})
 
 counts = (
     pd.DataFrame(rows)

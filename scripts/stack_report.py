@@ -130,7 +130,9 @@ def versions_report(now: Mapping[str, str], lock: Mapping[str, str]) -> str:
             note = "" if pinned == now[name] else f"   (lock: {pinned or 'not pinned'})"
             lines.append(f"  {name:<14} {now[name]}{note}")
     changed = differences(now, lock)
-    lines.append(f"{len(changed)} of {len(now)} installed packages differ from requirements/lock.txt")
+    lines.append(
+        f"{len(changed)} of {len(now)} installed packages differ from requirements/lock.txt"
+    )
     return "\n".join(lines)
 
 

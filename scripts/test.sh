@@ -8,6 +8,9 @@ echo "== ruff (lint and format)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 
+echo "== GitHub workflows: actionlint and zizmor, offline"
+bash scripts/lint_workflows.sh
+
 echo "== unit, sandbox and book-config tests (network guard on)"
 $py -m pytest --ignore=tests/book "$@"
 

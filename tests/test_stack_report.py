@@ -1,4 +1,4 @@
-"""scripts/stack_report.py: the newest-releases job names the new releases a failure runs through."""
+"""scripts/stack_report.py: the newest-releases job names the releases a failure runs through."""
 
 from __future__ import annotations
 
