@@ -96,9 +96,9 @@ class LoginStatus:
 
     Examples
     --------
-    >>> print(LoginStatus(True, "alice", "~/.netrc", True, "0.17.0"))
+    >>> print(LoginStatus(True, "alice", "~/.netrc", True, "0.19.0"))
     Logged in to Earthdata as alice (credentials from ~/.netrc); running in AWS us-west-2: \
-S3 direct access available. (earthaccess 0.17.0)
+S3 direct access available. (earthaccess 0.19.0)
     """
 
     authenticated: bool

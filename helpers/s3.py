@@ -220,8 +220,8 @@ def open_granule(
     ----------
     granule_or_results
         One ``DataGranule`` from ``earthaccess.search_data``, a list holding exactly one, or a URL
-        (``s3://`` needs `provider`; for an ``https://`` URL earthaccess 0.17 ignores
-        `open_kwargs`).
+        (``s3://`` needs `provider`; for an ``https://`` URL earthaccess, up to 0.19 at least,
+        ignores `open_kwargs`).
     provider
         Cloud provider, only for URLs (e.g. ``"NSIDC_CPRD"``).
     open_kwargs
