@@ -468,9 +468,12 @@ def _resolve_variable(group: h5py.Group, name: str, search: Sequence[str]) -> h5
         obj = group.get(candidate)
         if isinstance(obj, h5py.Dataset):
             return obj
-    where = " or ".join(f"{group.name}/{c}".replace("//", "/") for c in candidates)
+    paths = [f"{group.name}/{c}".replace("//", "/") for c in candidates]
+    parents = list(dict.fromkeys(path.rsplit("/", 1)[0] or "/" for path in paths))
+    leaf = name.rsplit("/", 1)[-1]
+    where = f"is in none of {', '.join(parents)}" if len(parents) > 1 else f"is not in {parents[0]}"
     raise VariableNotFoundError(
-        f"Variable {name!r} is not in {where}. {group.name} has {_group_listing(group)}. "
+        f"Variable {leaf!r} {where}. {group.name} has {_group_listing(group)}. "
         "Use one of those names (a sub-group variable as 'subgroup/name')."
     )
 
@@ -721,7 +724,7 @@ def read_variables(
     >>> read_variables(path, "sst")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    helpers.errors.VariableNotFoundError: Variable 'sst' is not in /sst. / has ...
+    helpers.errors.VariableNotFoundError: Variable 'sst' is not in /. / has ...
     >>> shutil.rmtree(path.parent)
     """
     wanted = _as_names(names)
