@@ -18,13 +18,15 @@ from sandbox.config import (
     NSIDC_WEB_HOST,
     PODAAC_HOST,
     PODAAC_WEB_HOST,
+    S3_BUCKET_HOSTS,
     STATUS_HOST,
 )
 from sandbox.credentials import CredentialStore
 from sandbox.daac import DaacApp, host_name
-from sandbox.edl import EarthdataLogin, TokenStore
+from sandbox.edl import EarthdataLogin, OAuthServer, TokenStore
 from sandbox.httputil import json_response
 from sandbox.pages import LandingPages, status_app
+from sandbox.s3 import S3Gate, VirtualHostedS3
 from sandbox.servers import WSGIApp
 
 
@@ -47,14 +49,18 @@ class HostDispatcher:
 
 
 def build_https_app(
-    catalog: Catalog, tokens: TokenStore, credentials: CredentialStore
+    catalog: Catalog, tokens: TokenStore, credentials: CredentialStore, s3: S3Gate
 ) -> HostDispatcher:
-    """The app behind the TLS server (and the proxy's tunnels)."""
-    daac = DaacApp(catalog, tokens, credentials)
+    """The app behind the TLS server (and the proxy's tunnels); ``s3`` answers the buckets'
+    virtual-hosted names, where the DAACs' presigned URLs point."""
+    oauth = OAuthServer(tokens)
+    daac = DaacApp(catalog, tokens, credentials, oauth)
     pages = LandingPages(catalog)
+    buckets = VirtualHostedS3(s3)
     return HostDispatcher(
         {
-            EDL_HOST: EarthdataLogin(tokens),
+            **dict.fromkeys(S3_BUCKET_HOSTS, buckets),
+            EDL_HOST: EarthdataLogin(tokens, oauth),
             CMR_HOST: CmrApp(catalog, tokens),
             STATUS_HOST: status_app,
             NSIDC_CLOUD_HOST: daac,

@@ -19,8 +19,18 @@ PODAAC_HOST = "archive.podaac.earthdata.nasa.gov"
 NSIDC_WEB_HOST = "nsidc.org"
 PODAAC_WEB_HOST = "podaac.jpl.nasa.gov"
 IMDS_HOST = "169.254.169.254"
+S3_REGION_HOST = "s3.us-west-2.amazonaws.com"
 
-#: Host names the HTTPS app answers (through the proxy); all are in the server certificate.
+NSIDC_BUCKETS = ("nsidc-cumulus-prod-protected", "nsidc-cumulus-prod-public")
+PODAAC_BUCKETS = ("podaac-ops-cumulus-protected", "podaac-ops-cumulus-public")
+#: Virtual-hosted S3 names of the DAACs' buckets, where the DAACs' presigned URLs point (TEA:
+#: ``https://<bucket>.s3.us-west-2.amazonaws.com/<key>?X-Amz-...``).
+S3_BUCKET_HOSTS: tuple[str, ...] = tuple(
+    f"{bucket}.{S3_REGION_HOST}" for bucket in (*NSIDC_BUCKETS, *PODAAC_BUCKETS)
+)
+
+#: Host names the HTTPS app answers (through the proxy, or resolved to it in the processes the
+#: sandbox starts); all are in the server certificate.
 EMULATED_HOSTS: tuple[str, ...] = (
     EDL_HOST,
     CMR_HOST,
@@ -30,6 +40,7 @@ EMULATED_HOSTS: tuple[str, ...] = (
     PODAAC_HOST,
     NSIDC_WEB_HOST,
     PODAAC_WEB_HOST,
+    *S3_BUCKET_HOSTS,
 )
 LOCAL_HOSTS: tuple[str, ...] = ("localhost", "127.0.0.1", "::1")
 
@@ -46,6 +57,11 @@ ENV_PORT_BASE = "EARTHDATA_SANDBOX_PORT_BASE"
 ENV_CACHE = "EARTHDATA_SANDBOX_CACHE"
 ENV_CREDENTIALS_TTL = "EARTHDATA_SANDBOX_S3_CREDENTIALS_TTL"
 ENV_LOG = "EARTHDATA_SANDBOX_LOG"
+#: Given to child processes: the emulated host names (comma-separated) and the HTTPS app's and
+#: proxy's loopback ``address:port``, which ``site/sitecustomize.py`` resolves those names to.
+ENV_HOSTS = "EARTHDATA_SANDBOX_HOSTS"
+ENV_HTTPS_ADDRESS = "EARTHDATA_SANDBOX_HTTPS"
+ENV_HTTP_ADDRESS = "EARTHDATA_SANDBOX_HTTP"
 
 
 def default_cache_dir() -> Path:

@@ -29,6 +29,10 @@ class S3Credentials:
     session_token: str
     expires: float
     buckets: tuple[str, ...]
+    anywhere: bool = False
+    """Whether the buckets accept them from outside us-west-2: true only of the credentials a
+    DAAC's egress app signs its presigned URLs with (TEA's download role), never of
+    ``/s3credentials``' (which are for in-region direct access)."""
 
     def as_json(self) -> dict[str, str]:
         """The ``/s3credentials`` response body."""
@@ -61,8 +65,11 @@ class CredentialStore:
         self._issued: dict[str, S3Credentials] = {}
         self._lock = threading.Lock()
 
-    def issue(self, buckets: tuple[str, ...], ttl: float | None = None) -> S3Credentials:
-        """New credentials for ``buckets``, valid for ``ttl`` (default: the store's) seconds."""
+    def issue(
+        self, buckets: tuple[str, ...], ttl: float | None = None, *, anywhere: bool = False
+    ) -> S3Credentials:
+        """New credentials for ``buckets``, valid for ``ttl`` (default: the store's) seconds;
+        ``anywhere``: usable from outside us-west-2 too (a DAAC's own presigning credentials)."""
         now = self._clock()
         credentials = S3Credentials(
             access_key_id="ASIA" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16)),
@@ -70,6 +77,7 @@ class CredentialStore:
             session_token="FwoGZXIvYXdzE" + secrets.token_urlsafe(240),
             expires=now + (self.ttl if ttl is None else ttl),
             buckets=buckets,
+            anywhere=anywhere,
         )
         with self._lock:
             for key in [k for k, c in self._issued.items() if c.expires < now - _KEEP_EXPIRED_S]:

@@ -4,7 +4,8 @@
   ``NO_PROXY``): answered ``200``, then the client's socket is handed to the TLS server in this
   process, whose certificate names that host (no second TCP hop).
 - Absolute-URI plain-HTTP requests: ``169.254.169.254`` gets the EC2 metadata answers; an emulated
-  host gets a redirect to https, as the real ones do.
+  host gets a redirect to https, as the real ones do (also when ``http://<emulated host>/`` is
+  reached directly, without the proxy: ``resolver.py`` maps those names' port 80 here).
 - Any other host gets an immediate ``403`` naming it. Nothing is ever forwarded anywhere.
 """
 
@@ -81,6 +82,13 @@ class ProxyHandler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         host = (url.hostname or "").lower()
         self._discard_body()
+        origin_host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+        if not url.scheme and self.path.startswith("/") and origin_host in EMULATED_HOSTS:
+            # http://<nasa host>/ reached directly (resolved to this port in the sandbox's
+            # processes): redirected to https, as the real hosts do.
+            target = f"https://{origin_host}{self.path}"
+            self._reply(301, "Moved Permanently", b"", extra={"Location": target})
+            return
         if url.scheme != "http" or not host:
             self._reply(400, "Bad Request", b"The sandbox proxy takes absolute http:// URIs.\n")
             return

@@ -11,7 +11,16 @@ moto runs in server mode (its own WSGI application and request handler, as
 - those credentials allow reading (GET/HEAD: GetObject, HeadObject, ListObjects) of their DAAC's
   buckets only, like NASA's;
 - in region ``elsewhere`` every read is refused with ``AccessDenied``, as NASA's buckets refuse
-  direct access from outside us-west-2.
+  direct access from outside us-west-2, except with the credentials the DAACs sign their
+  presigned URLs with (TEA's download role), which work from anywhere;
+- a presigned URL past its ``X-Amz-Date`` + ``X-Amz-Expires`` gets ``AccessDenied`` "Request has
+  expired", and a presigned URL sent with an ``Authorization`` header too gets S3's
+  ``InvalidArgument`` "Only one auth mechanism allowed" (so a client that leaks a Bearer token
+  across the DAAC's redirect fails here as it does at AWS).
+
+The same gated application answers the virtual-hosted bucket names
+(``<bucket>.s3.us-west-2.amazonaws.com``) on the HTTPS app (:class:`VirtualHostedS3`), where the
+DAACs' presigned URLs point.
 
 Behind the gate, :class:`sandbox.s3objects.FileObjects` answers GET and HEAD of the objects that
 are files from the files themselves (moto would copy the whole object for each ranged read); moto
@@ -28,7 +37,9 @@ import contextlib
 import logging
 import re
 import socket
+import time
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -37,7 +48,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 from werkzeug.wrappers import Request, Response
 
 from sandbox.catalog.locations import ServedFile
-from sandbox.config import Region
+from sandbox.config import S3_REGION_HOST, Region
 from sandbox.credentials import CredentialStore, Verdict
 from sandbox.httputil import s3_error
 from sandbox.s3objects import FileObjects, last_modified
@@ -48,6 +59,11 @@ log = logging.getLogger("sandbox")
 _SIGV4_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 _SIGV2 = re.compile(r"^AWS ([^:\s]+):")
 _READ_METHODS = ("GET", "HEAD")
+_QUERY_AUTH = ("X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "Signature")
+_ONE_AUTH_MECHANISM = (
+    "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query "
+    "string parameter or the Authorization header should be specified"
+)
 
 
 def request_credentials(request: Request) -> tuple[str | None, str | None]:
@@ -66,6 +82,17 @@ def request_credentials(request: Request) -> tuple[str | None, str | None]:
         or request.args.get("x-amz-security-token")
     )
     return key_id, token
+
+
+def presigned_expiry(request: Request) -> float | None:
+    """When a SigV4 presigned URL stops working (``X-Amz-Date`` + ``X-Amz-Expires``), if it is
+    one."""
+    date, expires = request.args.get("X-Amz-Date", ""), request.args.get("X-Amz-Expires", "")
+    try:
+        signed = datetime.strptime(date, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return signed.timestamp() + int(expires) if expires.isdigit() else None
 
 
 class S3Gate:
@@ -87,8 +114,13 @@ class S3Gate:
     def _refusal(self, request: Request) -> Response | None:
         key_id, token = request_credentials(request)
         resource = request.path
+        if request.headers.get("Authorization") and any(a in request.args for a in _QUERY_AUTH):
+            return s3_error(400, "InvalidArgument", _ONE_AUTH_MECHANISM, resource)
         if key_id is None:
             return s3_error(403, "AccessDenied", "Access Denied", resource)
+        expiry = presigned_expiry(request)
+        if expiry is not None and expiry < time.time():
+            return s3_error(403, "AccessDenied", "Request has expired", resource)
         verdict, issued = self.credentials.check(key_id, token)
         if verdict is Verdict.UNKNOWN_KEY:
             return s3_error(
@@ -107,7 +139,7 @@ class S3Gate:
         if verdict is Verdict.EXPIRED:
             return s3_error(400, "ExpiredToken", "The provided token has expired.", resource)
         assert issued is not None
-        if self.region != "us-west-2":
+        if self.region != "us-west-2" and not issued.anywhere:
             return s3_error(
                 403,
                 "AccessDenied",
@@ -122,26 +154,43 @@ class S3Gate:
         return None
 
 
-def build_s3_server(
-    sock: socket.socket,
-    credentials: CredentialStore,
-    region: Region,
-    objects: Mapping[tuple[str, str], ServedFile],
-) -> LoopbackWSGIServer:
-    """The gated S3 server on ``sock``: ``objects`` ((bucket, key) -> file) that are files on disk
-    are read from disk, everything else by moto."""
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
+class VirtualHostedS3:
+    """``https://<bucket>.s3.us-west-2.amazonaws.com/<key>`` (on the HTTPS app): the gated S3
+    application, given the request in path style (``/<bucket>/<key>`` on the regional host)."""
+
+    def __init__(self, app: S3Gate) -> None:
+        self.app = app
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        host = environ.get("HTTP_HOST", "").lower().split(":", 1)[0]
+        bucket = host.removesuffix(f".{S3_REGION_HOST}")
+        environ = dict(environ)
+        for name in ("PATH_INFO", "RAW_URI", "REQUEST_URI"):
+            if name in environ:
+                environ[name] = f"/{bucket}{environ[name]}"
+        environ["HTTP_HOST"] = S3_REGION_HOST
+        return self.app(environ, start_response)
+
+
+def build_s3_app(
+    credentials: CredentialStore, region: Region, objects: Mapping[tuple[str, str], ServedFile]
+) -> S3Gate:
+    """The gated S3 application: ``objects`` ((bucket, key) -> file) that are files on disk are
+    read from disk, everything else by moto."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    return S3Gate(FileObjects(moto_app, objects), credentials, region)
+
+
+def build_s3_server(sock: socket.socket, app: S3Gate) -> LoopbackWSGIServer:
+    """The S3 server (``AWS_ENDPOINT_URL_S3``) on ``sock``, answering with ``app``."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
 
     class QuietMotoHandler(QuietRequestHandler, MotoRequestHandler):
         """moto's request handling with the sandbox's quiet logging."""
 
-    moto_app = DomainDispatcherApplication(create_backend_app)
-    gate = S3Gate(FileObjects(moto_app, objects), credentials, region)
-    return LoopbackWSGIServer(sock, gate, handler=QuietMotoHandler)
+    return LoopbackWSGIServer(sock, app, handler=QuietMotoHandler)
 
 
 def load_objects(buckets: Iterable[str], objects: Iterable[ServedFile]) -> int:

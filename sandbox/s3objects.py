@@ -38,8 +38,11 @@ CONTENT_TYPE = "binary/octet-stream"
 """What S3 (and moto) report for objects stored without a content type."""
 PIECE = 1 << 20
 """Bytes read from disk and sent at a time."""
-_SIGNING_PARAMETERS = frozenset({"x-id", "awsaccesskeyid", "signature", "expires"})
-"""Query parameters (besides ``X-Amz-*``) that do not change what a GET returns."""
+_SIGNING_PARAMETERS = frozenset(
+    {"x-id", "awsaccesskeyid", "signature", "expires", "a-userid", "a-api-request-uuid"}
+)
+"""Query parameters (besides ``X-Amz-*``) that do not change what a GET returns (``A-userid``
+and ``A-api-request-uuid`` are what TEA adds to its presigned URLs; S3 ignores them)."""
 
 
 def last_modified(path: Path) -> datetime:

@@ -11,11 +11,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from sandbox.app import build_https_app
+from sandbox.app import HostDispatcher, build_https_app
 from sandbox.catalog.build import Catalog, build_catalog
 from sandbox.config import (
     EDL_PASSWORD,
     EDL_USERNAME,
+    EMULATED_HOSTS,
+    ENV_HOSTS,
+    ENV_HTTP_ADDRESS,
+    ENV_HTTPS_ADDRESS,
     PORT_OFFSETS,
     REGIONS,
     Ports,
@@ -29,7 +33,7 @@ from sandbox.edl import TokenStore
 from sandbox.granules.model import Granule
 from sandbox.imds import InstanceMetadata
 from sandbox.proxy import ProxyServer
-from sandbox.s3 import build_s3_server, load_objects
+from sandbox.s3 import build_s3_app, build_s3_server, load_objects
 from sandbox.servers import (
     LoopbackWSGIServer,
     ServerThread,
@@ -97,6 +101,8 @@ class Sandbox:
         self._threads: list[ServerThread] = []
         self._run_dir: Path | None = None
         self.catalog: Catalog | None = None
+        self.https_app: HostDispatcher | None = None
+        """The HTTPS application (routes by host name; tests reach the services' state here)."""
         self.ports: Ports | None = None
         self.ca_bundle: Path | None = None
         self.s3_bytes = 0
@@ -137,7 +143,10 @@ class Sandbox:
         https_sock = bind_loopback(self._port("https"), name="HTTPS server")
         https_port = https_sock.getsockname()[1]
         self.catalog = build_catalog(granules, f"https://localhost:{https_port}")
-        https_app = build_https_app(self.catalog, self.tokens, self.credentials)
+        s3_objects = self.catalog.s3_locations()
+        s3_app = build_s3_app(self.credentials, self.region, s3_objects)
+        https_app = build_https_app(self.catalog, self.tokens, self.credentials, s3_app)
+        self.https_app = https_app
         tls_server = LoopbackWSGIServer(https_sock, https_app, tls=certificates.server_context)
         self._threads.append(ServerThread(tls_server, "sandbox-https"))
         if ipv6_loopback_available():
@@ -153,9 +162,8 @@ class Sandbox:
                     v6 = LoopbackWSGIServer(v6_sock, https_app, tls=certificates.server_context)
                     self._threads.append(ServerThread(v6, "sandbox-https-v6"))
 
-        s3_objects = self.catalog.s3_locations()
         s3_sock = bind_loopback(self._port("s3"), name="S3 server")
-        s3_server = build_s3_server(s3_sock, self.credentials, self.region, s3_objects)
+        s3_server = build_s3_server(s3_sock, s3_app)
         self._threads.append(ServerThread(s3_server, "sandbox-s3"))
 
         proxy_sock = bind_loopback(self._port("proxy"), name="proxy")
@@ -191,6 +199,9 @@ class Sandbox:
             "EARTHDATA_PASSWORD": EDL_PASSWORD,
             "EARTHDATA_SANDBOX": "1",
             "EARTHDATA_SANDBOX_REGION": self.region,
+            ENV_HOSTS: ",".join(EMULATED_HOSTS),
+            ENV_HTTPS_ADDRESS: f"127.0.0.1:{self.ports.https}",
+            ENV_HTTP_ADDRESS: f"127.0.0.1:{self.ports.proxy}",
             "PYTHONPATH": python_path,
         }
 

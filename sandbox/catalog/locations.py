@@ -11,7 +11,13 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox.config import NSIDC_CLOUD_HOST, NSIDC_ECS_HOST, PODAAC_HOST
+from sandbox.config import (
+    NSIDC_BUCKETS,
+    NSIDC_CLOUD_HOST,
+    NSIDC_ECS_HOST,
+    PODAAC_BUCKETS,
+    PODAAC_HOST,
+)
 from sandbox.granules.model import Granule
 
 
@@ -34,10 +40,8 @@ class Daac:
         return f"https://{self.host}/s3credentialsREADME"
 
 
-NSIDC = Daac(
-    "NSIDC", NSIDC_CLOUD_HOST, ("nsidc-cumulus-prod-protected", "nsidc-cumulus-prod-public")
-)
-PODAAC = Daac("PODAAC", PODAAC_HOST, ("podaac-ops-cumulus-protected", "podaac-ops-cumulus-public"))
+NSIDC = Daac("NSIDC", NSIDC_CLOUD_HOST, NSIDC_BUCKETS)
+PODAAC = Daac("PODAAC", PODAAC_HOST, PODAAC_BUCKETS)
 DAACS: tuple[Daac, ...] = (NSIDC, PODAAC)
 CLOUD_PROVIDERS: dict[str, Daac] = {"NSIDC_CPRD": NSIDC, "POCLOUD": PODAAC}
 ON_PREMISES_PROVIDERS: frozenset[str] = frozenset({"NSIDC_ECS"})

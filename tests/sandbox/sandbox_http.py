@@ -86,8 +86,9 @@ def record_links(sandbox: Sandbox) -> list[str]:
 
 
 def check_links_resolve(sandbox: Sandbox, http: requests.Session) -> dict[str, int]:
-    """HEAD every https link (``http`` carries a token) and every s3 link (with its DAAC's
-    credentials); returns how many of each resolved. Fails on the first that does not."""
+    """HEAD every https link, following the DAACs' redirects to S3 (``http`` carries a token),
+    and every s3 link (with its DAAC's credentials); returns how many of each resolved. Fails on
+    the first that does not."""
     credentials = {
         prefix: http.get(f"https://{host}/s3credentials", timeout=30).json()
         for prefix, host in (
@@ -105,7 +106,7 @@ def check_links_resolve(sandbox: Sandbox, http: requests.Session) -> dict[str, i
             checked["s3"] += 1
         else:
             assert url.startswith("https://"), url
-            response = http.head(url, timeout=30, allow_redirects=False)
+            response = http.head(url, timeout=30, allow_redirects=True)
             assert response.status_code == 200, (url, response.status_code)
             checked["https"] += 1
     return checked
