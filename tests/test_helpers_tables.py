@@ -105,11 +105,12 @@ def test_granule_name_fallbacks() -> None:
 def test_granule_size_mb_forms() -> None:
     assert granule_size_mb(DataGranule(_record())) == pytest.approx(589.2875518799)
 
-    class SizeMethod(dict):
+    class SizeProperty(dict):  # earthaccess 0.18+: DataGranule.size is a property
+        @property
         def size(self) -> float:
             return 12.5
 
-    assert granule_size_mb(SizeMethod()) == 12.5
+    assert granule_size_mb(SizeProperty()) == 12.5
     assert granule_size_mb({"size": None}) == 0.0
 
 
