@@ -66,6 +66,7 @@ CONDA_FORGE = {
     # conda-forge/pytest-timeout-feedstock recipe/meta.yaml (2.4.0)
     "pytest-timeout": ("pytest-timeout",),
     "ruff": ("ruff",),  # conda-forge/ruff-feedstock recipe/recipe.yaml (0.16.2)
+    "pre-commit": ("pre-commit",),  # conda-forge/pre-commit-feedstock recipe/meta.yaml
     "h5coro": ("h5coro",),  # conda-forge/h5coro-feedstock recipe/meta.yaml (1.0.5)
 }
 # In environment.yml without a counterpart in pyproject.toml: the interpreter (checked against
