@@ -11,8 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from sandbox_factories import session_catalog
+from sandbox_http import session
 
+from sandbox.catalog.records import GranuleRecord
 from sandbox.granules.model import Granule
 from sandbox.service import Sandbox
 
@@ -45,3 +48,16 @@ def sandbox_elsewhere(
     sandbox = _start("elsewhere", granules, tmp_path_factory.mktemp("cache-elsewhere"))
     yield sandbox
     sandbox.stop()
+
+
+@pytest.fixture(scope="module")
+def http(sandbox_us: Sandbox) -> requests.Session:
+    """A requests session routed to the us-west-2 sandbox (its proxy and CA)."""
+    return session(sandbox_us)
+
+
+@pytest.fixture(scope="module")
+def records(sandbox_us: Sandbox) -> list[GranuleRecord]:
+    """The us-west-2 sandbox's granule records."""
+    assert sandbox_us.catalog is not None
+    return list(sandbox_us.catalog.granules)

@@ -110,3 +110,9 @@ def check_links_resolve(sandbox: Sandbox, http: requests.Session) -> dict[str, i
             assert response.status_code == 200, (url, response.status_code)
             checked["https"] += 1
     return checked
+
+
+def ids(response: requests.Response) -> set[str]:
+    """The concept ids of a CMR umm_json answer (which must be a 200)."""
+    assert response.status_code == 200, response.text
+    return {item["meta"]["concept-id"] for item in response.json()["items"]}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import pytest
 import requests
-from sandbox_http import session
+from sandbox_http import ids
 from sandbox_shared import load_json
 from shapely.geometry import Point, Polygon
 
@@ -19,29 +19,12 @@ from sandbox.cmr.errors import CmrError
 from sandbox.cmr.params import parse_query
 from sandbox.cmr.search import _temporal_match
 from sandbox.cmr.temporal import parse_interval
-from sandbox.service import Sandbox
 
 CMR = "https://cmr.earthdata.nasa.gov/search"
 OUT_OF_ORDER = (
     "The polygon boundary points are listed in the wrong order. Points must be provided in "
     "counter-clockwise order."
 )
-
-
-@pytest.fixture(scope="module")
-def http(sandbox_us: Sandbox) -> requests.Session:
-    return session(sandbox_us)
-
-
-@pytest.fixture(scope="module")
-def records(sandbox_us: Sandbox) -> list[GranuleRecord]:
-    assert sandbox_us.catalog is not None
-    return list(sandbox_us.catalog.granules)
-
-
-def ids(response: requests.Response) -> set[str]:
-    assert response.status_code == 200, response.text
-    return {item["meta"]["concept-id"] for item in response.json()["items"]}
 
 
 def _at(text: str) -> datetime:

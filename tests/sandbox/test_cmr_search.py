@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox_http import edl_token, session
+from sandbox_http import edl_token, ids
 from sandbox_shared import load_cassette, load_json
 from shapely.geometry import LineString, Point, Polygon, box
 
@@ -19,22 +19,6 @@ from sandbox.catalog.records import GranuleRecord
 from sandbox.service import Sandbox
 
 CMR = "https://cmr.earthdata.nasa.gov/search"
-
-
-@pytest.fixture(scope="module")
-def http(sandbox_us: Sandbox) -> requests.Session:
-    return session(sandbox_us)
-
-
-@pytest.fixture(scope="module")
-def records(sandbox_us: Sandbox) -> list[GranuleRecord]:
-    assert sandbox_us.catalog is not None
-    return list(sandbox_us.catalog.granules)
-
-
-def ids(response: requests.Response) -> set[str]:
-    assert response.status_code == 200, response.text
-    return {item["meta"]["concept-id"] for item in response.json()["items"]}
 
 
 # -- the oracle: plain Python and shapely on the Granule fields, not the sandbox's own code ------
