@@ -4,8 +4,12 @@
 # Both set up .venv from requirements/lock.txt first (scripts/bootstrap.sh).
 #   make test-latest   the unit and sandbox tests and the notebooks on the NEWEST releases of
 #                      every dependency (.venv-latest, no lock); CI runs it after `make test`.
+# With an Earthdata Login account (EARTHDATA_USERNAME + EARTHDATA_PASSWORD, EARTHDATA_TOKEN or
+# ~/.netrc) and the network, against NASA's REAL services, without the sandbox:
+#   make live        every notebook, checked for structure; _build/live/report.md + executed copies
+#   make book-live   the book with real outputs (BOOK_OUTPUTS=live: pages say the data are real)
 
-.PHONY: book test test-latest setup lint format clean
+.PHONY: book test test-latest setup lint format clean live book-live
 
 setup:
 	bash scripts/bootstrap.sh
@@ -18,6 +22,15 @@ test: setup
 
 test-latest:
 	bash scripts/test_latest.sh
+
+live: setup
+	.venv/bin/python scripts/live.py $(LIVE_ARGS)
+
+book-live: setup
+	@# Refused at once without credentials, and inside the sandbox (that would not be live).
+	.venv/bin/python scripts/live.py --check-credentials --refuse-sandbox
+	BOOK_OUTPUTS=live .venv/bin/jupyter-book build . --all --warningiserror --keep-going
+	.venv/bin/python scripts/live.py --scan _build/html
 
 lint: setup
 	@# The hooks of .pre-commit-config.yaml (ruff, the Jupytext pairs); ruff alone without pre-commit.
