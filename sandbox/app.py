@@ -12,7 +12,6 @@ from sandbox.cmr.app import CmrApp
 from sandbox.config import (
     CMR_HOST,
     EDL_HOST,
-    LOCAL_HOSTS,
     NSIDC_CLOUD_HOST,
     NSIDC_ECS_HOST,
     NSIDC_WEB_HOST,
@@ -31,18 +30,21 @@ from sandbox.servers import WSGIApp
 
 
 class HostDispatcher:
-    """Routes by host name; loopback names reach the DAAC data paths."""
+    """Routes by host name (the real NASA names only: ``localhost`` serves nothing)."""
 
-    def __init__(self, routes: dict[str, WSGIApp], local: WSGIApp) -> None:
+    def __init__(self, routes: dict[str, WSGIApp]) -> None:
         self.routes = routes
-        self.local = local
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         host = host_name(Request(environ))
-        app = self.routes.get(host) or (self.local if host in LOCAL_HOSTS else None)
+        app = self.routes.get(host)
         if app is None:
             response = json_response(
-                {"error": f"The Earthdata sandbox does not serve the host {host!r}."}, status=421
+                {
+                    "error": f"The Earthdata sandbox does not serve the host {host!r}: it "
+                    "answers the real NASA host names only (https://<nasa host>/...)."
+                },
+                status=421,
             )
             return response(environ, start_response)
         return app(environ, start_response)
@@ -68,6 +70,5 @@ def build_https_app(
             PODAAC_HOST: daac,
             NSIDC_WEB_HOST: pages,
             PODAAC_WEB_HOST: pages,
-        },
-        local=daac,
+        }
     )

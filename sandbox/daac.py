@@ -3,7 +3,8 @@
 The cloud hosts (``data.nsidc.earthdatacloud.nasa.gov``, ``archive.podaac.earthdata.nasa.gov``)
 behave as the Thin Egress App (TEA, ``src/thin_egress_app/app.py`` at
 519d87dd978a669f259d074f56dc53df88108a80, with rain-api-core at
-aa9ec665faf5f63c7f7d98a5dadf6fe98a49ba2c; research note /tmp/research/live-state.md section 3):
+aa9ec665faf5f63c7f7d98a5dadf6fe98a49ba2c; a PO.DAAC response recorded 2025-11-08 in
+earthaccess-dev/earthaccess issue #1107):
 
 - a protected file or ``/s3credentials`` without a valid ``asf-urs`` cookie or Bearer token:
   ``302`` to ``https://urs.earthdata.nasa.gov/oauth/authorize?client_id=<app>&response_type=code
@@ -26,9 +27,9 @@ aa9ec665faf5f63c7f7d98a5dadf6fe98a49ba2c; research note /tmp/research/live-state
 The on-premises ECS host (``n5eil01u.ecs.nsidc.org``, Apache with NASA's URS module) sends
 clients to Earthdata Login the same way but with ``app_type=401`` first, ``redirect_uri``
 ``https://n5eil01u.ecs.nsidc.org/OPS/redirect`` (URL-encoded) and ``state`` the base64 of the
-whole URL (a recorded 2021 response, datalad issue #5846, quoted in the research note section
-3.1); after the code exchange it sets its own session cookie and redirects (302) to that URL, and
-serves the bytes itself (HEAD and ``Range`` too); it also accepts a Bearer token.
+whole URL (a response recorded in 2021 in datalad/datalad issue #5846); after the code
+exchange it sets its own session cookie and redirects (302) to that URL, and serves the bytes
+itself (HEAD and ``Range`` too); it also accepts a Bearer token.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ from werkzeug.wrappers import Request, Response
 from sandbox.catalog.build import Catalog
 from sandbox.catalog.locations import DAACS, Daac, ServedFile
 from sandbox.catalog.records import mime_type
-from sandbox.config import EDL_HOST, LOCAL_HOSTS, NSIDC_ECS_HOST
+from sandbox.config import EDL_HOST, NSIDC_ECS_HOST
 from sandbox.credentials import CredentialStore
 from sandbox.edl import OAuthApp, OAuthServer, TokenStore, user_record
 from sandbox.httputil import basic_credentials, html_page, json_response
@@ -81,7 +82,7 @@ class Site:
 
 
 class DaacApp:
-    """Answers every DAAC host (and, for the files, ``localhost``)."""
+    """Answers every DAAC host."""
 
     def __init__(
         self,
@@ -115,8 +116,6 @@ class DaacApp:
         if request.method not in ("GET", "HEAD"):
             return json_response({"error": f"{request.method} is not allowed here"}, status=405)
         served = self.catalog.files.get(request.path)
-        if host in LOCAL_HOSTS and served is not None:
-            host = served.host
         site = self.sites.get(host)
         if site is None:
             return _not_found()

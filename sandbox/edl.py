@@ -8,7 +8,8 @@ sandbox instance runs. OAuth access tokens (from a code) last an hour and do not
 the two user tokens.
 
 ``/oauth/authorize`` (EDL's SSO client documentation, https://urs.earthdata.nasa.gov/sso_client_impl;
-behaviour with scripts from the research note /tmp/research/live-state.md section 3.3): with valid
+with scripts: the response recorded 2025-11-08 in earthaccess-dev/earthaccess issue #1107, and
+clients such as ASF's hyp3-sdk that send Basic credentials there): with valid
 Basic credentials it redirects (302) to the application's ``redirect_uri`` with ``code`` and the
 ``state`` unchanged; without them it answers ``app_type=401`` clients 401 with a Basic challenge,
 and everyone else a login page. The sandbox's user has authorized every DAAC application already.
@@ -45,8 +46,8 @@ AUTHORIZE_CHALLENGE = (
     'Basic realm="Please enter your Earthdata Login credentials. If you do not have a Earthdata '
     'Login, create one at https://urs.earthdata.nasa.gov//users/new"'
 )
-"""EDL's challenge on ``/oauth/authorize?...&app_type=401`` (a recorded response, 2025-11-08,
-earthaccess issue #1107, quoted in the research note section 3.3)."""
+"""EDL's challenge on ``/oauth/authorize?...&app_type=401`` (the response recorded 2025-11-08 in
+earthaccess-dev/earthaccess issue #1107)."""
 _HEADERS = {
     "Cache-Control": "no-store",
     "Expires": "Fri, 01 Jan 1990 00:00:00 GMT",

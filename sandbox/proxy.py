@@ -1,8 +1,7 @@
 """The loopback forward proxy (``HTTP_PROXY``/``HTTPS_PROXY``) that keeps clients on the sandbox.
 
-- ``CONNECT <emulated host>:443`` (or ``localhost:<the HTTPS port>``, for clients that ignore
-  ``NO_PROXY``): answered ``200``, then the client's socket is handed to the TLS server in this
-  process, whose certificate names that host (no second TCP hop).
+- ``CONNECT <emulated host>:443``: answered ``200``, then the client's socket is handed to the
+  TLS server in this process, whose certificate names that host (no second TCP hop).
 - Absolute-URI plain-HTTP requests: ``169.254.169.254`` gets the EC2 metadata answers; an emulated
   host gets a redirect to https, as the real ones do (also when ``http://<emulated host>/`` is
   reached directly, without the proxy: ``resolver.py`` maps those names' port 80 here).
@@ -17,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from sandbox.config import EMULATED_HOSTS, IMDS_HOST, LOCAL_HOSTS
+from sandbox.config import EMULATED_HOSTS, IMDS_HOST
 from sandbox.imds import InstanceMetadata
 from sandbox.servers import LoopbackWSGIServer
 
@@ -68,8 +67,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
         """Open a tunnel to an emulated host, or refuse."""
         host, _, port = self.path.rpartition(":")
         host = host.strip("[]").lower()
-        own_port = str(self.server.tls_server.server_address[1])
-        if (host in EMULATED_HOSTS and port == "443") or (host in LOCAL_HOSTS and port == own_port):
+        if host in EMULATED_HOSTS and port == "443":
             self.send_response(200, "Connection established")
             self.end_headers()
             self.wfile.flush()

@@ -124,7 +124,7 @@ class Sandbox:
         assert self.ports is not None and self.catalog is not None
         log.info(
             "Earthdata sandbox ready in %.1f s (region %s): %d granule records, %d S3 objects "
-            "(%.0f MB); proxy 127.0.0.1:%d, HTTPS localhost:%d, S3 127.0.0.1:%d",
+            "(%.0f MB); proxy 127.0.0.1:%d, HTTPS 127.0.0.1:%d, S3 127.0.0.1:%d",
             time.monotonic() - started,
             self.region,
             len(self.catalog.granules),
@@ -142,7 +142,7 @@ class Sandbox:
         self.ca_bundle = certificates.ca_bundle
         https_sock = bind_loopback(self._port("https"), name="HTTPS server")
         https_port = https_sock.getsockname()[1]
-        self.catalog = build_catalog(granules, f"https://localhost:{https_port}")
+        self.catalog = build_catalog(granules)
         s3_objects = self.catalog.s3_locations()
         s3_app = build_s3_app(self.credentials, self.region, s3_objects)
         https_app = build_https_app(self.catalog, self.tokens, self.credentials, s3_app)

@@ -62,17 +62,13 @@ def _spec_for(granule: Granule, provider: str, specs: Iterable[CollectionSpec]) 
 
 
 def build_catalog(
-    granules: Sequence[Granule],
-    data_base_url: str,
-    specs: Sequence[CollectionSpec] = COLLECTIONS,
+    granules: Sequence[Granule], specs: Sequence[CollectionSpec] = COLLECTIONS
 ) -> Catalog:
-    """Every record; ``data_base_url`` (``https://localhost:<port>``) starts the GET DATA links."""
+    """Every record, linking to the files at their DAACs' real host names."""
     records: list[GranuleRecord] = []
     for granule in granules:
         for provider in granule.providers:
-            records.append(
-                build_granule_record(granule, _spec_for(granule, provider, specs), data_base_url)
-            )
+            records.append(build_granule_record(granule, _spec_for(granule, provider, specs)))
     seen_ids: dict[str, GranuleRecord] = {}
     for record in records:
         if (other := seen_ids.get(record.concept_id)) is not None:

@@ -1,8 +1,8 @@
 """Where the DAACs keep each granule file: HTTPS paths, S3 buckets and keys, credential endpoints.
 
-The paths are the real ones; the sandbox serves them on the real host names (through the proxy)
-and on ``https://localhost:<port>`` (the "GET DATA" links, since earthaccess's HTTPS reader ignores
-proxies).
+The paths and host names are the real ones; the sandbox serves them on the real host names, through
+its proxy or, for clients that ignore proxies (earthaccess's HTTPS reader: aiohttp with
+``trust_env=False``), through the name resolution its processes get (``sandbox/resolver.py``).
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ class ServedFile:
     host: str
     """The real HTTPS host of the DAAC that serves ``path``."""
     path: str
-    """URL path (starting with ``/``), identical on the real host and on localhost."""
+    """URL path (starting with ``/``) on ``host``."""
     s3_bucket: str | None
     s3_key: str | None
     protected: bool

@@ -1,9 +1,10 @@
 """CMR records of the synthetic granules: UMM-G per (granule, provider), UMM-C per collection.
 
 Records follow the recorded real ones (``tests/data/reference/cmr-samples``) and validate
-against UMM-G 1.6.6 and UMM-C 1.18.6. Their "GET DATA" links point at ``data_base_url`` (the
-sandbox's loopback HTTPS port), keeping the real paths; "GET DATA VIA DIRECT ACCESS" links are
-the real ``s3://`` URLs.
+against UMM-G 1.6.6 and UMM-C 1.18.6. Their "GET DATA" links are the real ones
+(``https://<DAAC host>/<path>``, which the sandbox answers: through its proxy, or resolved to its
+loopback HTTPS port in the processes it starts); "GET DATA VIA DIRECT ACCESS" links are the real
+``s3://`` URLs.
 """
 
 from __future__ import annotations
@@ -188,13 +189,17 @@ def _orbit_umm(granule: Granule) -> tuple[dict[str, Any] | None, list[dict[str, 
     return orbit_umm, domains
 
 
-def _related_urls(files: Sequence[ServedFile], spec: CollectionSpec, data_base_url: str) -> list:
+def _https_url(served: ServedFile) -> str:
+    return f"https://{served.host}{served.path}"
+
+
+def _related_urls(files: Sequence[ServedFile], spec: CollectionSpec) -> list:
     urls: list[dict[str, Any]] = []
     data, *companions = files
     for companion in companions:
         urls.append(
             {
-                "URL": f"{data_base_url}{companion.path}",
+                "URL": _https_url(companion),
                 "Type": "EXTENDED METADATA",
                 "Description": f"Download {companion.name}",
             }
@@ -206,7 +211,7 @@ def _related_urls(files: Sequence[ServedFile], spec: CollectionSpec, data_base_u
                 "Description": "This link provides direct download access via S3 to the granule",
             }
         )
-    get_data: dict[str, Any] = {"URL": f"{data_base_url}{data.path}", "Type": "GET DATA"}
+    get_data: dict[str, Any] = {"URL": _https_url(data), "Type": "GET DATA"}
     if spec.cloud_hosted:
         get_data["Description"] = f"Download {data.name}"
     else:
@@ -245,9 +250,7 @@ def _file_info(served: ServedFile) -> dict[str, Any]:
     return info
 
 
-def build_granule_record(
-    granule: Granule, spec: CollectionSpec, data_base_url: str
-) -> GranuleRecord:
+def build_granule_record(granule: Granule, spec: CollectionSpec) -> GranuleRecord:
     """The record of ``granule`` in ``spec``'s collection."""
     provider = spec.provider
     ecs = provider == "NSIDC_ECS"
@@ -307,7 +310,7 @@ def build_granule_record(
     umm["AdditionalAttributes"] = [{"Name": SYNTHETIC_ATTRIBUTE, "Values": ["true"]}]
     if granule.fault:
         umm["AdditionalAttributes"].append({"Name": FAULT_ATTRIBUTE, "Values": [granule.fault]})
-    umm["RelatedUrls"] = _related_urls(files, spec, data_base_url)
+    umm["RelatedUrls"] = _related_urls(files, spec)
     umm["MetadataSpecification"] = {
         "URL": f"https://cdn.earthdata.nasa.gov/umm/granule/v{UMM_G_VERSION}",
         "Name": "UMM-G",

@@ -5,9 +5,14 @@ Sources, cited per test:
   519d87dd978a669f259d074f56dc53df88108a80 ("TEA app.py");
 - rain-api-core: ``rain_api_core/urs_util.py``, ``auth.py``, ``egress_util.py`` of
   asfadmin/rain-api-core at aa9ec665faf5f63c7f7d98a5dadf6fe98a49ba2c;
-- the research note on NASA's live services, /tmp/research/live-state.md section 3 ("research
-  3.x"), which quotes recorded responses (earthaccess issue #1107, 2025-11-08; datalad #5846);
-- EDL's SSO client documentation, https://urs.earthdata.nasa.gov/sso_client_impl.
+- recorded responses: a PO.DAAC download traced 2025-11-08 in earthaccess-dev/earthaccess issue
+  #1107 (TEA's 302 with Content-Type application/json; EDL's 401 and its Basic realm) and an
+  NSIDC ECS download in datalad/datalad issue #5846 (2021);
+- EDL's SSO client documentation, https://urs.earthdata.nasa.gov/sso_client_impl;
+- the clients' own documentation and code: requests 2.34 ``Session.rebuild_auth`` (re-reads the
+  netrc for each redirect host), curl 7.88 and wget 1.21 manuals (``-n``, ``--auth-no-challenge``).
+"research 3.x" names the section of the project's research note on NASA's live services
+(2026-12-04) that gathered these sources.
 """
 
 from __future__ import annotations

@@ -72,7 +72,9 @@ def test_cloud_and_on_premises_records_link_as_the_real_ones(catalog: Catalog) -
     types = [u["Type"] for u in cloud]
     assert types == ["GET DATA", "GET DATA VIA DIRECT ACCESS", "VIEW RELATED INFORMATION"]
     https, s3, credentials = (u["URL"] for u in cloud)
-    assert https.startswith("https://localhost:")
+    # the DAAC's real host, as NASA's records link (cmr-samples/cassette_data_links.yaml for
+    # PO.DAAC's archive.podaac.earthdata.nasa.gov; NSIDC_CPRD's host in its s3credentials URL)
+    assert https.startswith("https://data.nsidc.earthdatacloud.nasa.gov/")
     assert "/nsidc-cumulus-prod-protected/ATLAS/ATL03/006/2018/10/" in https
     assert s3.startswith("s3://nsidc-cumulus-prod-protected/ATLAS/ATL03/006/2018/10/")
     assert https.split("/", 3)[3] == s3[len("s3://") :]
