@@ -334,9 +334,9 @@ with pd.option_context("display.max_colwidth", None):
 
 # %% [markdown]
 # ```{note}
-# In the sandbox the HTTPS links point at `https://localhost:<port>/...`, the sandbox's own
-# loopback server, instead of `https://data.nsidc.earthdatacloud.nasa.gov/...`; the rest of each
-# link is the real path. The S3 links are the real bucket names and keys.
+# The links are NASA's: `https://data.nsidc.earthdatacloud.nasa.gov/...` over HTTPS, the real
+# bucket names and keys over S3. In the sandbox the same host names are answered on your own
+# computer, with synthetic files at those paths.
 # ```
 #
 # You rarely need to choose by hand: `earthaccess.open()`, used in notebook 02, picks S3 when it

@@ -178,9 +178,7 @@ with pd.option_context("display.max_colwidth", None):
 
 # %% [markdown]
 # Two ICESat-2 passes crossed the box that day. An ATL07 granule holds one pass over the whole
-# Arctic, from one side of the ocean to the other, for all six beams. (In the sandbox the HTTPS
-# links point at `https://localhost:<port>/...` instead of NSIDC's server; the rest of each link
-# is the real path.)
+# Arctic, from one side of the ocean to the other, for all six beams.
 #
 # ### GHRSST MODIS-Aqua L2P, sea surface temperature
 #

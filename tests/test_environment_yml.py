@@ -65,6 +65,7 @@ CONDA_FORGE = {
     "pytest": ("pytest",),  # conda-forge/pytest-feedstock recipe/recipe.yaml (9.1.1)
     # conda-forge/pytest-timeout-feedstock recipe/meta.yaml (2.4.0)
     "pytest-timeout": ("pytest-timeout",),
+    "cryptography": ("cryptography",),  # conda-forge/cryptography-feedstock recipe/recipe.yaml
     "ruff": ("ruff",),  # conda-forge/ruff-feedstock recipe/recipe.yaml (0.16.2)
     "pre-commit": ("pre-commit",),  # conda-forge/pre-commit-feedstock recipe/meta.yaml
     "h5coro": ("h5coro",),  # conda-forge/h5coro-feedstock recipe/meta.yaml (1.0.5)
