@@ -23,6 +23,7 @@ from sandbox.config import (
 from sandbox.credentials import CredentialStore
 from sandbox.daac import DaacApp, host_name
 from sandbox.edl import EarthdataLogin, OAuthServer, TokenStore
+from sandbox.faults import FaultInjector
 from sandbox.httputil import json_response
 from sandbox.pages import LandingPages, status_app
 from sandbox.s3 import S3Gate, VirtualHostedS3
@@ -51,15 +52,20 @@ class HostDispatcher:
 
 
 def build_https_app(
-    catalog: Catalog, tokens: TokenStore, credentials: CredentialStore, s3: S3Gate
+    catalog: Catalog,
+    tokens: TokenStore,
+    credentials: CredentialStore,
+    s3: S3Gate,
+    faults: FaultInjector | None = None,
 ) -> HostDispatcher:
     """The app behind the TLS server (and the proxy's tunnels); ``s3`` answers the buckets'
-    virtual-hosted names, where the DAACs' presigned URLs point."""
+    virtual-hosted names, where the DAACs' presigned URLs point. With ``faults``, each service's
+    app injects that profile's faults (``sandbox.faults``)."""
     oauth = OAuthServer(tokens)
     daac = DaacApp(catalog, tokens, credentials, oauth)
     pages = LandingPages(catalog)
     buckets = VirtualHostedS3(s3)
-    return HostDispatcher(
+    dispatcher = HostDispatcher(
         {
             **dict.fromkeys(S3_BUCKET_HOSTS, buckets),
             EDL_HOST: EarthdataLogin(tokens, oauth),
@@ -72,3 +78,6 @@ def build_https_app(
             PODAAC_WEB_HOST: pages,
         }
     )
+    if faults is not None:
+        dispatcher.routes = faults.wrap_routes(dispatcher.routes)
+    return dispatcher

@@ -64,6 +64,20 @@ def _add_service_options(parser: argparse.ArgumentParser) -> None:
         help="lifetime in seconds of the temporary S3 credentials "
         "(default $EARTHDATA_SANDBOX_S3_CREDENTIALS_TTL or 3600)",
     )
+    parser.add_argument(
+        "--faults",
+        default=None,
+        metavar="PROFILE",
+        help="inject the services' real transient errors, resets, stalls and short bodies: "
+        "moderate, harsh, or a YAML/JSON profile file (default $EARTHDATA_SANDBOX_FAULTS; none)",
+    )
+    parser.add_argument(
+        "--faults-seed",
+        type=int,
+        default=None,
+        help="seed of the fault decisions (default $EARTHDATA_SANDBOX_FAULTS_SEED or the "
+        "profile's)",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -107,6 +121,7 @@ def _configure_logging() -> None:
 
 
 def _make_sandbox(args: argparse.Namespace, cache_dir: Path) -> Sandbox:
+    from sandbox.faults import profile_from_environment
     from sandbox.service import Sandbox  # heavy imports only for commands that start services
 
     return Sandbox(
@@ -114,6 +129,7 @@ def _make_sandbox(args: argparse.Namespace, cache_dir: Path) -> Sandbox:
         port_base=args.port_base,
         cache_dir=cache_dir,
         credentials_ttl=args.credentials_ttl,
+        faults=profile_from_environment(args.faults, args.faults_seed),
     )
 
 
@@ -253,7 +269,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 running.region,
             )
             return 1
-    sandbox = _make_sandbox(args, cache_dir)
+    try:
+        sandbox = _make_sandbox(args, cache_dir)
+    except ValueError as error:  # a fault profile that cannot be used
+        log.error("%s", error)
+        return 2
     try:
         sandbox.start()
     except (RuntimeError, OSError, ValueError) as error:

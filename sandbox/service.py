@@ -30,6 +30,7 @@ from sandbox.config import (
 )
 from sandbox.credentials import CredentialStore
 from sandbox.edl import TokenStore
+from sandbox.faults import ENV_FAULTS_LOG, FaultInjector, Profile
 from sandbox.granules.model import Granule
 from sandbox.imds import InstanceMetadata
 from sandbox.proxy import ProxyServer
@@ -89,6 +90,7 @@ class Sandbox:
         cache_dir: Path | None = None,
         credentials_ttl: float | None = None,
         granules: Sequence[Granule] | None = None,
+        faults: Profile | None = None,
     ) -> None:
         if region not in REGIONS:
             raise ValueError(f"region must be one of {', '.join(REGIONS)}, not {region!r}")
@@ -107,6 +109,9 @@ class Sandbox:
         self.ca_bundle: Path | None = None
         self.s3_bytes = 0
         """Total size of the S3 objects (the files are served from disk, not copied)."""
+        self.faults_profile = faults
+        self.faults: FaultInjector | None = None
+        """The injected faults' decisions and counts (``--faults``), if any."""
 
     def _port(self, name: str) -> int:
         return 0 if self.port_base == 0 else self.port_base + PORT_OFFSETS[name]
@@ -145,7 +150,18 @@ class Sandbox:
         self.catalog = build_catalog(granules)
         s3_objects = self.catalog.s3_locations()
         s3_app = build_s3_app(self.credentials, self.region, s3_objects)
-        https_app = build_https_app(self.catalog, self.tokens, self.credentials, s3_app)
+        if self.faults_profile is not None:
+            fault_log = os.environ.get(ENV_FAULTS_LOG) or self._run_dir / "faults.log"
+            self.faults = FaultInjector(self.faults_profile, Path(fault_log))
+            log.info(
+                "injecting faults: profile %s, seed %d; log %s",
+                self.faults_profile.name,
+                self.faults_profile.seed,
+                fault_log,
+            )
+        https_app = build_https_app(
+            self.catalog, self.tokens, self.credentials, s3_app, self.faults
+        )
         self.https_app = https_app
         tls_server = LoopbackWSGIServer(https_sock, https_app, tls=certificates.server_context)
         self._threads.append(ServerThread(tls_server, "sandbox-https"))
@@ -163,7 +179,9 @@ class Sandbox:
                     self._threads.append(ServerThread(v6, "sandbox-https-v6"))
 
         s3_sock = bind_loopback(self._port("s3"), name="S3 server")
-        s3_server = build_s3_server(s3_sock, s3_app)
+        s3_server = build_s3_server(
+            s3_sock, self.faults.wrap(s3_app, "s3") if self.faults else s3_app
+        )
         self._threads.append(ServerThread(s3_server, "sandbox-s3"))
 
         proxy_sock = bind_loopback(self._port("proxy"), name="proxy")
@@ -221,6 +239,8 @@ class Sandbox:
             except Exception:  # keep stopping the others
                 log.debug("stopping %s failed", thread, exc_info=True)
         self._threads.clear()
+        if self.faults is not None:
+            log.info("%s", self.faults.summary())
         if self._run_dir is not None:
             shutil.rmtree(self._run_dir, ignore_errors=True)
         self.ports = None
