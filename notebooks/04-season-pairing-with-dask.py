@@ -225,6 +225,7 @@ cluster = LocalCluster(
     silence_logs=logging.ERROR,
 )
 client = Client(cluster)
+client.wait_for_workers(2, timeout=120)  # on a busy machine a worker can take a while to start
 workers = client.scheduler_info()["workers"]
 print(f"{len(workers)} workers, {sum(w['nthreads'] for w in workers.values())} threads in all")
 
