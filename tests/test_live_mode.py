@@ -329,3 +329,77 @@ def test_rehearsal_writes_no_credentials(rehearsal):
             text = path.read_text()
             assert EDL_PASSWORD not in text, path.name
     assert "[earthdata-username]" in (out / "02-atl03-s3-read-and-plot.ipynb").read_text()
+
+
+# --- the book says where its outputs come from (book/_ext/sandbox_note.py) ------------------
+
+MINI_CONF = """
+import sys
+sys.path.insert(0, {ext!r})
+extensions = ["sandbox_note"]
+html_theme = "sphinx_book_theme"
+html_theme_options = {{"extra_footer": "<p>The practice data in this build are synthetic.</p>"}}
+exclude_patterns = ["_build"]
+"""
+MINI_PAGES = {
+    "index.rst": "Home\n====\n\n.. toctree::\n\n   book/intro\n   book/setup\n   book/sandbox\n"
+    "   notebooks/01-search\n",
+    "book/intro.rst": "Intro\n=====\n\n.. admonition:: About the practice data\n\n"
+    "   In CI the notebooks run on synthetic practice data.\n",
+    "book/setup.rst": "Setup\n=====\n\nText.\n",
+    "book/sandbox.rst": "Sandbox\n=======\n\nText.\n",
+    "notebooks/01-search.rst": "Search\n======\n\n.. code-block:: none\n\n"
+    "   Logged in to Earthdata as live_test_learner (credentials from EARTHDATA_USERNAME)\n",
+}
+
+
+def _mini_book(tmp_path: Path, **env: str) -> Path:
+    """A small Sphinx project with the book's extension and theme, built with ``env``."""
+    source = tmp_path / "src"
+    for name, text in MINI_PAGES.items():
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        (source / name).write_text(text)
+    (source / "conf.py").write_text(MINI_CONF.format(ext=str(ROOT / "book" / "_ext")))
+    out = tmp_path / "html"
+    base = {k: v for k, v in os.environ.items() if k not in ("EARTHDATA_SANDBOX", "BOOK_OUTPUTS")}
+    result = subprocess.run(
+        [PYTHON, "-m", "sphinx", "-b", "html", "-q", "-E", str(source), str(out)],
+        env={**base, "HOME": str(tmp_path), **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_a_live_build_says_the_data_are_real(tmp_path):
+    out = _mini_book(
+        tmp_path,
+        BOOK_OUTPUTS="live",
+        EARTHDATA_USERNAME=DUMMY_USER,
+        SOURCE_DATE_EPOCH="1780000000",  # 2026-05-28
+    )
+    page = (out / "notebooks" / "01-search.html").read_text()
+    assert '<div class="live-note note admonition">' in page
+    assert "sandbox-note" not in page
+    assert "Real data" in page and "on 2026-05-28" in page
+    assert "The practice data in this build are synthetic" not in page
+    footer = page[page.index('class="extra_footer"') :]
+    assert "The outputs in this build are real data from NASA" in footer
+    assert "executed on 2026-05-28" in footer
+    assert DUMMY_USER not in page
+    assert "Logged in to Earthdata as [earthdata-username]" in page
+    intro = (out / "book" / "intro.html").read_text()
+    assert "This build is not one of them:" in intro
+    assert "sandbox-note" not in (out / "book" / "setup.html").read_text()
+
+
+def test_a_sandbox_build_keeps_the_practice_note(tmp_path):
+    out = _mini_book(tmp_path, EARTHDATA_SANDBOX="1", BOOK_OUTPUTS="live")  # the sandbox wins
+    page = (out / "notebooks" / "01-search.html").read_text()
+    assert '<div class="sandbox-note note admonition">' in page
+    assert "live-note" not in page
+    assert "synthetic practice data" in page
+    assert "The practice data in this build are synthetic" in page
+    assert "This build is not one of them" not in (out / "book" / "intro.html").read_text()

@@ -128,6 +128,7 @@ _PAGE_FACTS_JS = r"""
     errorOutputs: errorOutputs,
     stderrTracebacks: stderrTracebacks,
     sandboxNotes: document.querySelectorAll(".sandbox-note").length,
+    liveNotes: document.querySelectorAll(".live-note").length,
     height: Math.ceil(Math.max(document.documentElement.scrollHeight,
                                document.body ? document.body.scrollHeight : 0)),
   };
@@ -210,6 +211,7 @@ class PageReport:
     figures: list[dict[str, Any]] = field(default_factory=list)
     error_outputs: list[str] = field(default_factory=list)
     sandbox_notes: int = 0
+    live_notes: int = 0
     screenshot: Path | None = None
 
     @property
@@ -557,6 +559,7 @@ class Browser:
             report.figures = values["figures"]
             report.error_outputs = values["errorOutputs"] + values["stderrTracebacks"]
             report.sandbox_notes = values["sandboxNotes"]
+            report.live_notes = values["liveNotes"]
             if self.screenshot_dir is not None:
                 report.screenshot = self._screenshot(session, name or "page", values["height"])
             self._collect_events(session, report)

@@ -3,14 +3,16 @@
 For each page: no console error or uncaught exception, every image loaded, no error output in a
 notebook cell, every request of the page answered by the local server, and no request to any
 other host (any such request must also fail: see `book_browser` for the three layers that keep
-Chromium off the network). Notebook pages must also show the practice-data note and at least one
-figure with alt text. A screenshot of each page goes to ``_build/screenshots/``.
+Chromium off the network). Notebook pages must also show the practice-data note (in a live build,
+``BOOK_OUTPUTS=live``: the real-data note instead) and at least one figure with alt text. A
+screenshot of each page goes to ``_build/screenshots/``.
 
 The last tests plant each kind of problem in a copy of the site and show that it is caught.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -21,10 +23,19 @@ from book_site import ROOT, site_pages
 NOTEBOOK_PREFIX = "notebooks/"
 
 
-def notebook_page_problems(report: PageReport) -> list[str]:
-    """What a notebook page lacks: the practice-data note, a figure with alt text."""
+def notebook_page_problems(report: PageReport, live: bool | None = None) -> list[str]:
+    """What a notebook page lacks: the practice-data note (or, in a live build, the real-data
+    note), a figure with alt text."""
+    if live is None:
+        live = os.environ.get("BOOK_OUTPUTS", "").strip().lower() == "live"
     found = []
-    if report.sandbox_notes != 1:
+    if live:
+        if report.live_notes != 1 or report.sandbox_notes:
+            found.append(
+                f"expected one real-data note (class live-note) and no practice-data note in a"
+                f" live build, found {report.live_notes} and {report.sandbox_notes}"
+            )
+    elif report.sandbox_notes != 1:
         found.append(
             f"expected one practice-data note (class sandbox-note), found {report.sandbox_notes}"
             " (is the book built under `python -m sandbox run`?)"
@@ -106,7 +117,7 @@ def planted_site(site: Path, tmp_path: Path) -> Path:
     first = copy / pages[0]
     first.write_text(first.read_text().replace("</body>", PLANTED + "</body>", 1))
     second = copy / pages[1]
-    html = second.read_text().replace("sandbox-note", "plain-note")
+    html = second.read_text().replace("sandbox-note", "plain-note").replace("live-note", "plain")
     html = html.replace('<img alt="', '<img data-planted="no alt" data-alt="')
     second.write_text(html)
     return copy
@@ -139,5 +150,6 @@ def test_planted_problems_are_caught(planted_site: Path, chromium: str, tmp_path
     # The clean parts of the page still pass: the note and the real figures are found.
     assert not notebook_page_problems(broken)
     bare_problems = "\n".join(notebook_page_problems(bare))
-    assert "expected one practice-data note" in bare_problems
+    live = os.environ.get("BOOK_OUTPUTS", "").strip().lower() == "live"
+    assert f"expected one {'real-data' if live else 'practice-data'} note" in bare_problems
     assert "no rendered figure with alt text" in bare_problems
