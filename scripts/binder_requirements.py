@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{TARGET.relative_to(ROOT)} matches {LOCK.relative_to(ROOT)}")
         return 0
     TARGET.write_text(want, encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(ROOT)}: {want.count("==")} pins and -e .")
+    print(f"wrote {TARGET.relative_to(ROOT)}: {want.count('==')} pins and -e .")
     return 0
 
 
