@@ -19,6 +19,7 @@ with ``earthaccess.login()`` directly.
 
 from __future__ import annotations
 
+import dataclasses
 import netrc
 import os
 import platform
@@ -93,12 +94,19 @@ class LoginStatus:
         None when unknown (not logged in).
     earthaccess_version
         The installed earthaccess version.
+    practice
+        True when the services are the offline Earthdata sandbox (``EARTHDATA_SANDBOX`` set by
+        ``python -m sandbox run``): the data are synthetic practice data, and the line says so.
 
     Examples
     --------
     >>> print(LoginStatus(True, "alice", "~/.netrc", True, "0.19.0"))
     Logged in to Earthdata as alice (credentials from ~/.netrc); running in AWS us-west-2: \
 S3 direct access available. (earthaccess 0.19.0)
+    >>> print(LoginStatus(True, "alice", "~/.netrc", False, "0.19.0", practice=True))
+    Logged in to Earthdata as alice (credentials from ~/.netrc); not in AWS us-west-2: data will \
+be read over HTTPS. (earthaccess 0.19.0) PRACTICE DATA: these are the offline Earthdata sandbox's \
+synthetic granules, not NASA's.
     """
 
     authenticated: bool
@@ -106,6 +114,7 @@ S3 direct access available. (earthaccess 0.19.0)
     source: str
     in_region: bool | None
     earthaccess_version: str
+    practice: bool = False
 
     def __str__(self) -> str:
         if not self.authenticated:
@@ -117,9 +126,13 @@ S3 direct access available. (earthaccess 0.19.0)
             where = "region unknown"
         else:
             where = "not in AWS us-west-2: data will be read over HTTPS"
+        practice = ""
+        if self.practice:
+            practice = " PRACTICE DATA: these are the offline Earthdata sandbox's synthetic "
+            practice += "granules, not NASA's."
         return (
             f"Logged in to Earthdata as {who} (credentials from {self.source}); {where}. "
-            f"(earthaccess {self.earthaccess_version})"
+            f"(earthaccess {self.earthaccess_version}){practice}"
         )
 
 
@@ -350,7 +363,17 @@ def login_status(source: str = "earthaccess session") -> LoginStatus:
         source=source if authenticated else "nowhere",
         in_region=_in_region() if authenticated else None,
         earthaccess_version=_earthaccess_version(),
+        practice=_in_sandbox(os.environ),
     )
+
+
+def _in_sandbox(environ: Mapping[str, str]) -> bool:
+    """True when ``python -m sandbox run`` set up this process (``EARTHDATA_SANDBOX``).
+
+    >>> _in_sandbox({"EARTHDATA_SANDBOX": "1"}), _in_sandbox({})
+    (True, False)
+    """
+    return environ.get("EARTHDATA_SANDBOX", "").strip().lower() not in ("", "0", "false", "no")
 
 
 def login(
@@ -439,13 +462,7 @@ def login(
         )
     status = login_status(plan.source)
     if status.username is None and plan.username:
-        status = LoginStatus(
-            status.authenticated,
-            plan.username,
-            status.source,
-            status.in_region,
-            status.earthaccess_version,
-        )
+        status = dataclasses.replace(status, username=plan.username)
     if report:
         print(status)
     return status

@@ -15,3 +15,5 @@ trap 'rm -rf "$tmp"' EXIT
     "$tmp/venv/bin/pip" freeze | grep -v -iE '^(-e |earthdata-cloud-tutorials)'
 } > requirements/lock.txt.new
 mv requirements/lock.txt.new requirements/lock.txt
+# Binder (repo2docker) installs the same pins: binder/requirements.txt follows the lock.
+"$python" scripts/binder_requirements.py

@@ -327,3 +327,20 @@ def test_earthaccess_strategy_error_reads_as_plain_text(tmp_path, monkeypatch) -
     assert "No .netrc found at" in message
     assert "('" not in message and "',)" not in message  # no tuple repr
     assert SECRET not in message
+
+
+@pytest.mark.parametrize(("sandbox", "practice"), [("1", True), ("0", False), (None, False)])
+def test_login_line_says_practice_data_in_the_sandbox(
+    fake_earthaccess, capsys, monkeypatch, sandbox, practice
+) -> None:
+    # The first output of every tutorial is this line: in the sandbox it must say the data are
+    # synthetic practice data (python -m sandbox run sets EARTHDATA_SANDBOX=1).
+    if sandbox is None:
+        monkeypatch.delenv("EARTHDATA_SANDBOX", raising=False)
+    else:
+        monkeypatch.setenv("EARTHDATA_SANDBOX", sandbox)
+    env = {"EARTHDATA_USERNAME": "alice", "EARTHDATA_PASSWORD": SECRET}
+    status = login(environ=env, person_is_present=False)
+    printed = capsys.readouterr().out
+    assert status.practice is practice
+    assert ("PRACTICE DATA" in printed and "synthetic" in printed) is practice
