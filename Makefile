@@ -9,7 +9,9 @@
 #   make live        every notebook, checked for structure; _build/live/report.md + executed copies
 #   make book-live   the book with real outputs (BOOK_OUTPUTS=live: pages say the data are real)
 
-.PHONY: book test test-latest setup lint format clean live book-live
+#   make test-faults  notebooks 01-04 under injected faults (sandbox --faults moderate), both
+#                     regions, outputs compared with the committed ones; PROFILE=harsh for more
+.PHONY: book test test-latest test-faults setup lint format clean live book-live
 
 setup:
 	bash scripts/bootstrap.sh
@@ -22,6 +24,9 @@ test: setup
 
 test-latest:
 	bash scripts/test_latest.sh
+
+test-faults: setup
+	bash scripts/test_faults.sh $(or $(PROFILE),moderate)
 
 live: setup
 	.venv/bin/python scripts/live.py $(LIVE_ARGS)

@@ -15,6 +15,13 @@ After logging in, `login` returns a `LoginStatus`: the Earthdata user (never a p
 where the credentials came from, and whether earthaccess found that this machine runs in AWS
 us-west-2 (where S3 direct access works). `login_status` reports the same for a session started
 with ``earthaccess.login()`` directly.
+
+`login` also makes the requests sessions earthaccess opens for CMR searches, ``/s3credentials`` and
+Earthdata Login retry the services' temporary errors (500, 502, 503, 504) with exponential backoff
+(urllib3's ``Retry``, mounted with requests' documented ``Session.mount``), as the services ask:
+CMR's 503/504 say "please try your request again later", and AWS's guidance is to retry 5xx with
+exponential backoff (https://docs.aws.amazon.com/general/latest/gr/api-retries.html). When the
+retries run out, earthaccess reports the service's last answer.
 """
 
 from __future__ import annotations
@@ -376,6 +383,37 @@ def _in_sandbox(environ: Mapping[str, str]) -> bool:
     return environ.get("EARTHDATA_SANDBOX", "").strip().lower() not in ("", "0", "false", "no")
 
 
+#: Up to 5 retries of GET/HEAD after 500/502/503/504 or a broken connection, waiting 0, 2, 4, 8
+#: and 16 s (urllib3's exponential backoff), then the last answer is returned (not raised).
+TRANSIENT_RETRIES = {
+    "total": 5,
+    "backoff_factor": 1.0,
+    "status_forcelist": (500, 502, 503, 504),
+    "allowed_methods": ("GET", "HEAD"),
+    "raise_on_status": False,
+}
+
+
+def retry_transient_errors(auth: object) -> None:
+    """Make each requests session that earthaccess's ``auth`` hands out (``auth.get_session()``,
+    used for CMR searches and ``/s3credentials``) retry temporary server errors
+    (`TRANSIENT_RETRIES`). Idempotent."""
+    get_session = getattr(auth, "get_session", None)
+    if get_session is None or getattr(get_session, "retries_transient_errors", False):
+        return
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    def session_with_retries(*args: object, **kwargs: object) -> object:
+        session = get_session(*args, **kwargs)
+        adapter = HTTPAdapter(max_retries=Retry(**TRANSIENT_RETRIES))  # type: ignore[arg-type]
+        session.mount("https://", adapter)
+        return session
+
+    session_with_retries.retries_transient_errors = True  # type: ignore[attr-defined]
+    auth.get_session = session_with_retries  # type: ignore[attr-defined]
+
+
 def login(
     *,
     persist: bool = False,
@@ -460,6 +498,7 @@ def login(
             f"earthaccess could not log in with the credentials from {plan.source}. Check them "
             "at https://urs.earthdata.nasa.gov and try again."
         )
+    retry_transient_errors(auth)
     status = login_status(plan.source)
     if status.username is None and plan.username:
         status = dataclasses.replace(status, username=plan.username)

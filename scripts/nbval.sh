@@ -6,6 +6,7 @@
 #   output-depends-on-region (S3 lines in us-west-2, HTTPS lines elsewhere; see conftest.py).
 # Kernels get tests/ipython's start-up file: a DeprecationWarning or FutureWarning about a call
 # in a notebook or in the project's own packages fails the cell.
+# SANDBOX_ARGS: extra options of `python -m sandbox run`, e.g. "--faults moderate".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=$1 region=$2
@@ -17,5 +18,6 @@ cp -r tests/ipython/. "$ipython_dir"
 shopt -s nullglob
 notebooks=(notebooks/[0-9][0-9]-*.ipynb)
 [ ${#notebooks[@]} -gt 0 ] || { echo "no notebooks found" >&2; exit 1; }
-IPYTHONDIR=$ipython_dir $py -m sandbox run --region "$region" -- $py -m pytest -p no:cacheprovider \
+# shellcheck disable=SC2086  # SANDBOX_ARGS is a list of words
+IPYTHONDIR=$ipython_dir $py -m sandbox run --region "$region" ${SANDBOX_ARGS:-} -- $py -m pytest -p no:cacheprovider \
     --nbval --nbval-sanitize-with notebooks/nbval-sanitize.cfg "$@" "${notebooks[@]}"
