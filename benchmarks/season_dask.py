@@ -109,7 +109,7 @@ def season(workers: int, atl07: list[Any], modis: list[Any]) -> tuple[Run, dict[
     by_name = {helpers.tables.granule_name(g): g for g in modis}
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
         ) as cluster,
         Client(cluster) as client,
     ):

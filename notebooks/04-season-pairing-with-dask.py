@@ -210,9 +210,9 @@ for name, found in candidates.items():
 #
 # - `processes=True`: each worker is its own Python process, with its own memory and its own
 #   earthaccess session (as on a real cluster, where workers are other machines);
-# - `dashboard_address=None`: no dashboard here. On a hub with `bokeh` and
-#   `jupyter-server-proxy` installed, leave the default and open `client.dashboard_link` to
-#   watch the tasks run;
+# - `dashboard_address="127.0.0.1:0"`: the scheduler's web server on this computer only, on any
+#   free port (the default, port 8787, may be taken by another cluster). On a hub with `bokeh`
+#   and `jupyter-server-proxy` installed, open `client.dashboard_link` to watch the tasks run;
 # - `silence_logs=logging.ERROR`: workers print only errors, so that routine messages do not mix
 #   with the outputs of the cells.
 
@@ -221,7 +221,7 @@ cluster = LocalCluster(
     n_workers=2,
     threads_per_worker=1,
     processes=True,
-    dashboard_address=None,
+    dashboard_address="127.0.0.1:0",
     silence_logs=logging.ERROR,
 )
 client = Client(cluster)

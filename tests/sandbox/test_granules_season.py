@@ -43,8 +43,8 @@ from sandbox.granules.catalog import (
 from sandbox.granules.modis_scene import ice_edge_at
 from sandbox.service import Sandbox
 
-ATL07 = "ATL07-01_20190623022317_13110301_006_02.h5"
-FAULTY = "ATL07-01_20190625031621_13420301_006_02.h5"
+ATL07 = "ATL07-01_20190623022317_13110301_007_01.h5"
+FAULTY = "ATL07-01_20190625031621_13420301_007_01.h5"
 MODIS = "20190623023001-JPL-L2P_GHRSST-SSTskin-MODIS_A-D-v02.0-fv01.0.nc"
 CMR = "https://cmr.earthdata.nasa.gov/search"
 UMM_G = "schemas/umm-g-1.6.6/umm-g-json-schema.json"
@@ -82,7 +82,7 @@ def test_season_is_added_beside_the_tutorial_catalog() -> None:
     atl07 = [s for s in season if s.short_name == "ATL07"]
     modis = [s for s in season if s.short_name == MODIS_SHORT_NAME]
     assert len(atl07) >= 6 and len(modis) >= 4
-    assert all(s.providers == ("NSIDC_ECS", "NSIDC_CPRD") for s in atl07)
+    assert all(s.providers == ("NSIDC_CPRD",) and s.version == "007" for s in atl07)
     assert all(s.track.segment_scale == SEASON_SEGMENT_SCALE for s in atl07)
     assert all(s.track.follow_ice_edge for s in atl07)
     assert all(s.providers == ("POCLOUD",) and s.day_night == "Day" for s in modis)
@@ -199,7 +199,7 @@ def test_the_faulty_record_says_it_is_a_deliberate_fault(season_sandbox: Sandbox
     catalog = season_sandbox.catalog
     assert catalog is not None
     faulty = [r for r in catalog.granules if r.granule.name == FAULTY]
-    assert {r.provider for r in faulty} == {"NSIDC_ECS", "NSIDC_CPRD"}
+    assert {r.provider for r in faulty} == {"NSIDC_CPRD"}
     for record in catalog.granules:
         assert umm_errors(UMM_G, record.umm) == [], record.granule_ur
         attributes = {a["Name"]: a["Values"] for a in record.umm["AdditionalAttributes"]}
@@ -282,7 +282,7 @@ def inherited():
 
 
 with LocalCluster(
-    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    n_workers=2, threads_per_worker=1, processes=True, dashboard_address='127.0.0.1:0'
 ) as cluster, Client(cluster) as client:
     workers = sorted(client.run(inherited).values())
     candidates = [helpers.candidates_for(g, modis) for g in atl07]
