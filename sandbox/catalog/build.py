@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sandbox.catalog.collections import COLLECTIONS, PRODUCTS, CollectionSpec, landing_page
+from sandbox.catalog.collections import PRODUCTS, CollectionSpec, collections_for, landing_page
 from sandbox.catalog.locations import DAACS, ServedFile
 from sandbox.catalog.records import (
     CollectionRecord,
@@ -62,9 +62,16 @@ def _spec_for(granule: Granule, provider: str, specs: Iterable[CollectionSpec]) 
 
 
 def build_catalog(
-    granules: Sequence[Granule], specs: Sequence[CollectionSpec] = COLLECTIONS
+    granules: Sequence[Granule], specs: Sequence[CollectionSpec] | None = None
 ) -> Catalog:
-    """Every record, linking to the files at their DAACs' real host names."""
+    """Every record, linking to the files at their DAACs' real host names.
+
+    ``specs`` defaults to today's collections plus any retired one the granules name.
+    """
+    if specs is None:
+        specs = collections_for(
+            {(g.short_name, g.version, p) for g in granules for p in g.providers}
+        )
     records: list[GranuleRecord] = []
     for granule in granules:
         for provider in granule.providers:

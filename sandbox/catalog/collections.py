@@ -1,7 +1,15 @@
 """The sandbox's collections: which (short name, version, provider) exist, and their UMM-C records.
 
-Concept ids are NASA's where known (FORMATS.md D7: ATL03 006/007 in NSIDC_CPRD, MODIS L2P in
-POCLOUD); the others are plausible stand-ins. Every record's Abstract begins by saying it is
+``COLLECTIONS`` is NASA's catalog as of 2026-12-04 for the products the tutorials use (sources in
+sandbox/README.md, "Sources for the catalog"): ATL03 and ATL07 version 007 in NSIDC_CPRD only,
+MODIS L2P in POCLOUD. ICESat-2 version 006 is retired, and so are NSIDC's on-premises
+(NSIDC_ECS) copies: ``RETIRED_COLLECTIONS`` keeps them, marked DEPRECATED, only for catalogs
+whose granules name them (the tests' hand-made catalog exercises the on-premises code paths).
+
+Concept ids are NASA's where known (ATL03 007 C3326974349-NSIDC_CPRD, MODIS L2P
+C1940473819-POCLOUD, the 006 ids as earthaccess printed them in NSIDC's tutorials). ATL07 007's
+real id was not found: its record carries an obviously made-up id and says so in a
+``SANDBOX_STAND_IN_CONCEPT_ID`` attribute. Every record's Abstract begins by saying it is
 synthetic, and an AdditionalAttribute ``SANDBOX_SYNTHETIC_DATA`` marks it (granules repeat it).
 """
 
@@ -14,6 +22,8 @@ from sandbox.catalog.locations import CLOUD_PROVIDERS, NSIDC, PODAAC, Daac
 
 UMM_C_VERSION = "1.18.6"
 SYNTHETIC_ATTRIBUTE = "SANDBOX_SYNTHETIC_DATA"
+STAND_IN_ID_ATTRIBUTE = "SANDBOX_STAND_IN_CONCEPT_ID"
+RETIRED_ATTRIBUTE = "SANDBOX_RETIRED"
 SYNTHETIC_SENTENCE = (
     "SYNTHETIC SANDBOX RECORD: this collection is served by the offline Earthdata sandbox for "
     "practice; its granules keep the real names, paths and file layout but hold invented values. "
@@ -49,6 +59,10 @@ class CollectionSpec:
     concept_id: str
     revision_date: str
     """ISO date-time of the record's revision (also the production date of its granules)."""
+    retired: str = ""
+    """Why and since when the collection is retired, with the source (empty: current)."""
+    stand_in_id: str = ""
+    """Why the concept id may not be NASA's (empty: it is)."""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -151,21 +165,33 @@ PRODUCTS: dict[str, Product] = {
     ),
 }
 
+_ICESAT2_006_RETIRED = (
+    "ICESat-2 release 006 is retired: NSIDC's metadata feed lists {sn}.006 in its 'retired' set "
+    "(OAI-PMH record dated {date}); the exact retirement date is not established."
+)
+_ECS_RETIRED = (
+    "NSIDC's on-premises (NSIDC_ECS) ICESat-2 copies are retired: NSIDC removed the on-premises "
+    "links from its ICESat-2 tutorials on 2025-07-16 ('Is2 ecs decom', nsidc/NSIDC-Data-Tutorials "
+    "PR #97); the exact date access ended is not established."
+)
+
 COLLECTIONS: tuple[CollectionSpec, ...] = (
+    # revision dates: the cloud-optimized ATL03 007 release day (its time of day is made up);
+    # ATL07 007's is made up
     CollectionSpec(
-        "ATL03", "006", "NSIDC_ECS", "C2559919423-NSIDC_ECS", "2023-05-22T13:41:06.133Z"
+        "ATL03", "007", "NSIDC_CPRD", "C3326974349-NSIDC_CPRD", "2025-07-31T16:20:44.380Z"
     ),
     CollectionSpec(
-        "ATL03", "006", "NSIDC_CPRD", "C2596864127-NSIDC_CPRD", "2023-05-24T18:02:51.475Z"
-    ),
-    CollectionSpec(
-        "ATL03", "007", "NSIDC_CPRD", "C3326974349-NSIDC_CPRD", "2025-01-28T16:20:44.380Z"
-    ),
-    CollectionSpec(
-        "ATL07", "006", "NSIDC_ECS", "C2564625052-NSIDC_ECS", "2023-05-30T20:12:37.502Z"
-    ),
-    CollectionSpec(
-        "ATL07", "006", "NSIDC_CPRD", "C2713030505-NSIDC_CPRD", "2023-06-02T15:55:12.811Z"
+        "ATL07",
+        "007",
+        "NSIDC_CPRD",
+        "C0000000707-NSIDC_CPRD",
+        "2025-09-30T12:00:00.000Z",
+        stand_in_id=(
+            "NASA's concept id of ATL07 version 007 in NSIDC_CPRD was not found in the sources "
+            "available to the sandbox (2026-12-04): C0000000707-NSIDC_CPRD is made up; look up "
+            "the real one with earthaccess.search_datasets(short_name='ATL07')."
+        ),
     ),
     CollectionSpec(
         "MODIS_A-JPL-L2P-v2019.0",
@@ -175,6 +201,51 @@ COLLECTIONS: tuple[CollectionSpec, ...] = (
         "2024-02-13T20:32:15.120Z",
     ),
 )
+"""Today's collections (2026-12-04): what a default CMR search finds."""
+
+RETIRED_COLLECTIONS: tuple[CollectionSpec, ...] = (
+    CollectionSpec(
+        "ATL03",
+        "006",
+        "NSIDC_ECS",
+        "C2559919423-NSIDC_ECS",
+        "2023-05-22T13:41:06.133Z",
+        retired=_ECS_RETIRED,
+    ),
+    CollectionSpec(
+        "ATL03",
+        "006",
+        "NSIDC_CPRD",
+        "C2596864127-NSIDC_CPRD",
+        "2023-05-24T18:02:51.475Z",
+        retired=_ICESAT2_006_RETIRED.format(sn="ATL03", date="2026-02-17"),
+    ),
+    CollectionSpec(
+        "ATL07",
+        "006",
+        "NSIDC_ECS",
+        "C2564625052-NSIDC_ECS",
+        "2023-05-30T20:12:37.502Z",
+        retired=_ECS_RETIRED,
+        stand_in_id="A plausible stand-in: NASA's id of ATL07 006 in NSIDC_ECS was not verified.",
+    ),
+    CollectionSpec(
+        "ATL07",
+        "006",
+        "NSIDC_CPRD",
+        "C2713030505-NSIDC_CPRD",
+        "2023-06-02T15:55:12.811Z",
+        retired=_ICESAT2_006_RETIRED.format(sn="ATL07", date="2026-04-30"),
+        stand_in_id="A plausible stand-in: NASA's id of ATL07 006 in NSIDC_CPRD was not verified.",
+    ),
+)
+"""History (2023-2026): ICESat-2 006 on premises and in the cloud. Not in the served catalog;
+only catalogs whose granules name them (the tests' hand-made one) include them, as DEPRECATED."""
+
+
+def collections_for(keys: set[tuple[str, str, str]]) -> tuple[CollectionSpec, ...]:
+    """Today's collections, plus the retired ones some granule of ``keys`` still names."""
+    return COLLECTIONS + tuple(spec for spec in RETIRED_COLLECTIONS if spec.key in keys)
 
 
 def entry_title(spec: CollectionSpec) -> str:
@@ -240,7 +311,7 @@ def collection_umm(spec: CollectionSpec) -> dict[str, Any]:
         "DOI": {"DOI": doi(spec), "Authority": "https://doi.org"},
         "Abstract": SYNTHETIC_SENTENCE + product.abstract,
         "ProcessingLevel": {"Id": product.processing_level},
-        "CollectionProgress": "ACTIVE",
+        "CollectionProgress": "DEPRECATED" if spec.retired else "ACTIVE",
         "DataCenters": [
             {
                 "Roles": ["ARCHIVER", "DISTRIBUTOR"],
@@ -308,6 +379,19 @@ def collection_umm(spec: CollectionSpec) -> dict[str, Any]:
             "Version": UMM_C_VERSION,
         },
     }
+    notes = (
+        (RETIRED_ATTRIBUTE, "Why the collection is retired (sandbox note).", spec.retired),
+        (
+            STAND_IN_ID_ATTRIBUTE,
+            "Why the concept id may not be NASA's (sandbox note).",
+            spec.stand_in_id,
+        ),
+    )
+    for name, description, value in notes:
+        if value:
+            umm["AdditionalAttributes"].append(
+                {"Name": name, "Description": description, "DataType": "STRING", "Value": value}
+            )
     if spec.daac is not None:
         umm["DirectDistributionInformation"] = {
             "Region": "us-west-2",

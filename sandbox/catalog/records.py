@@ -4,7 +4,9 @@ Records follow the recorded real ones (``tests/data/reference/cmr-samples``) and
 against UMM-G 1.6.6 and UMM-C 1.18.6. Their "GET DATA" links are the real ones
 (``https://<DAAC host>/<path>``, which the sandbox answers: through its proxy, or resolved to its
 loopback HTTPS port in the processes it starts); "GET DATA VIA DIRECT ACCESS" links are the real
-``s3://`` URLs.
+``s3://`` URLs. PO.DAAC granules end with today's OPeNDAP link ("USE SERVICE API" / "OPENDAP
+DATA", ``https://opendap.earthdata.nasa.gov/collections/<C-id>/granules/<GranuleUR>``), as in
+the recorded 2024 POCLOUD record; the sandbox lists it but does not serve OPeNDAP.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ FAULT_ATTRIBUTE = "SANDBOX_DELIBERATE_FAULT"
 ICESAT2_INCLINATION_DEG = 92.0
 ICESAT2_PERIOD_S = 94.22 * 60.0
 _MB = 1024.0 * 1024.0
+OPENDAP_HOST = "opendap.earthdata.nasa.gov"
+"""NASA's Hyrax in the cloud; PO.DAAC granules link to it (not emulated by the sandbox)."""
 _MIME = {".h5": "application/x-hdf5", ".nc": "application/x-netcdf", ".md5": "text/plain"}
 
 
@@ -193,7 +197,7 @@ def _https_url(served: ServedFile) -> str:
     return f"https://{served.host}{served.path}"
 
 
-def _related_urls(files: Sequence[ServedFile], spec: CollectionSpec) -> list:
+def _related_urls(files: Sequence[ServedFile], spec: CollectionSpec, granule_ur: str) -> list:
     urls: list[dict[str, Any]] = []
     data, *companions = files
     for companion in companions:
@@ -233,6 +237,16 @@ def _related_urls(files: Sequence[ServedFile], spec: CollectionSpec) -> list:
                     "api endpoint to retrieve temporary credentials valid for same-region direct "
                     "s3 access"
                 ),
+            }
+        )
+    if spec.provider == "POCLOUD":
+        opendap = f"https://{OPENDAP_HOST}/collections/{spec.concept_id}/granules/{granule_ur}"
+        urls.append(
+            {
+                "URL": opendap,
+                "Type": "USE SERVICE API",
+                "Subtype": "OPENDAP DATA",
+                "Description": "OPeNDAP request URL",
             }
         )
     return urls
@@ -310,7 +324,7 @@ def build_granule_record(granule: Granule, spec: CollectionSpec) -> GranuleRecor
     umm["AdditionalAttributes"] = [{"Name": SYNTHETIC_ATTRIBUTE, "Values": ["true"]}]
     if granule.fault:
         umm["AdditionalAttributes"].append({"Name": FAULT_ATTRIBUTE, "Values": [granule.fault]})
-    umm["RelatedUrls"] = _related_urls(files, spec)
+    umm["RelatedUrls"] = _related_urls(files, spec, granule_ur)
     umm["MetadataSpecification"] = {
         "URL": f"https://cdn.earthdata.nasa.gov/umm/granule/v{UMM_G_VERSION}",
         "Name": "UMM-G",

@@ -1,7 +1,7 @@
 """Synthetic granules for the Earthdata sandbox: generate, cache and describe them.
 
-``ensure_granules()`` writes any missing file of the catalog (ATL03 v006/v007 over the Juneau
-Icefield, ATL07 v006 across the Arctic, MODIS-Aqua L2P swaths of 2019-06-22, and the smaller
+``ensure_granules()`` writes any missing file of the catalog (ATL03 v007 over the Juneau
+Icefield, ATL07 v007 across the Arctic, MODIS-Aqua L2P swaths of 2019-06-22, and the smaller
 season granules of tutorial 04 over Fram Strait on 2019-06-23 to 06-26) into a cache directory
 per generator version and seed, and returns their :class:`Granule` records, sorted by
 (short_name, version, name). Same seed, same bytes. Adding granules to the catalog leaves the

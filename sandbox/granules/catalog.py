@@ -30,10 +30,12 @@ ARCTIC_BBOX = (-62.8, 81.7, -56.4, 83.0)
 JUNEAU_LAT = 58.66
 """Latitude at which Juneau tracks are placed across the icefield."""
 
-NSIDC_BOTH = ("NSIDC_ECS", "NSIDC_CPRD")
-NSIDC_ECS_ONLY = ("NSIDC_ECS",)
 NSIDC_CLOUD_ONLY = ("NSIDC_CPRD",)
 POCLOUD = ("POCLOUD",)
+ICESAT2_VERSION = "007"
+"""The current ICESat-2 release (006 is retired, and NSIDC's on-premises NSIDC_ECS copies with
+it: see sandbox/README.md, "Sources for the catalog")."""
+ICESAT2_REVISION = "01"
 
 MODIS_SHORT_NAME = "MODIS_A-JPL-L2P-v2019.0"
 
@@ -165,7 +167,6 @@ class _Pass:
     ascending: bool
     cross_lon: float | None
     lat_span: tuple[float, float]
-    providers: tuple[str, ...]
     name_time: str | None = None
     real_geometry: bool = True
 
@@ -173,23 +174,22 @@ class _Pass:
 # Real crossings per the repeat-track geometry (235, 258, 296); the others are placed across
 # the icefield on other October days (see the report: only three cycle-1 RGTs really do).
 _JUNEAU_PASSES: tuple[_Pass, ...] = (
-    _Pass(235, True, None, (58.55, 58.77), NSIDC_BOTH, "20181014001049"),
-    _Pass(258, False, None, (59.50, 58.10), NSIDC_BOTH, "20181015124359"),
-    _Pass(296, True, None, (58.53, 58.75), NSIDC_BOTH, "20181018000228"),
-    _Pass(220, False, -134.55, (58.79, 58.57), NSIDC_BOTH, real_geometry=False),
-    _Pass(273, True, -133.80, (58.55, 58.77), NSIDC_ECS_ONLY, real_geometry=False),
-    _Pass(311, False, -134.30, (58.82, 58.60), NSIDC_BOTH, real_geometry=False),
-    _Pass(349, True, -133.55, (58.50, 58.72), NSIDC_ECS_ONLY, real_geometry=False),
-    _Pass(387, False, -134.75, (58.76, 58.54), NSIDC_BOTH, real_geometry=False),
+    _Pass(235, True, None, (58.55, 58.77), "20181014001049"),
+    _Pass(258, False, None, (59.50, 58.10), "20181015124359"),
+    _Pass(296, True, None, (58.53, 58.75), "20181018000228"),
+    _Pass(220, False, -134.55, (58.79, 58.57), real_geometry=False),
+    _Pass(273, True, -133.80, (58.55, 58.77), real_geometry=False),
+    _Pass(311, False, -134.30, (58.82, 58.60), real_geometry=False),
+    _Pass(349, True, -133.55, (58.50, 58.72), real_geometry=False),
+    _Pass(387, False, -134.75, (58.76, 58.54), real_geometry=False),
 )
 # Two real passes elsewhere (Bristol Bay / Alaska Peninsula), outside the Juneau box.
 _ELSEWHERE_PASSES: tuple[_Pass, ...] = (
-    _Pass(259, False, None, (58.85, 58.58), NSIDC_BOTH),
-    _Pass(297, True, None, (58.40, 58.67), NSIDC_BOTH),
+    _Pass(259, False, None, (58.85, 58.58)),
+    _Pass(297, True, None, (58.40, 58.67)),
 )
-TARGET_V006 = "ATL03_20181015124359_02580106_006_02.h5"
-TARGET_V007 = "ATL03_20181015124359_02580106_007_01.h5"
-V007_RGTS = (258, 235, 296)
+TARGET = "ATL03_20181015124359_02580106_007_01.h5"
+"""The granule tutorial 02 reads (version 007, as NSIDC names it: ``_007_01``)."""
 
 
 def _atl03_track(p: _Pass, juneau: bool) -> tuple[TrackSpec, float]:
@@ -214,35 +214,35 @@ def _atl03_track(p: _Pass, juneau: bool) -> tuple[TrackSpec, float]:
 
 
 def atl03_specs() -> list[GranuleSpec]:
-    """ATL03 v006 (on-premises and cloud) and v007 (cloud only, cloud-optimized) granules."""
+    """ATL03 v007 granules: cloud only (NSIDC_CPRD), in NSIDC's cloud-optimized (paged) layout.
+
+    Version 006 and the on-premises copies are retired (sandbox/README.md lists the sources).
+    """
     specs: list[GranuleSpec] = []
     index = 0
     for juneau, passes in ((True, _JUNEAU_PASSES), (False, _ELSEWHERE_PASSES)):
         for p in passes:
             track, region_start = _atl03_track(p, juneau)
             stamp = p.name_time or from_2018(region_start + 1.304).strftime("%Y%m%d%H%M%S")
-            name = f"ATL03_{stamp}_{p.rgt:04d}{1:02d}{track.region:02d}_006_02.h5"
+            name = (
+                f"ATL03_{stamp}_{p.rgt:04d}{1:02d}{track.region:02d}"
+                f"_{ICESAT2_VERSION}_{ICESAT2_REVISION}.h5"
+            )
             note = "" if p.real_geometry else "track placed across the icefield"
             index += 1
             specs.append(
                 GranuleSpec(
-                    "ATL03", "ATL03", "006", p.providers, name, index, track=track, note=note
+                    "ATL03",
+                    "ATL03",
+                    ICESAT2_VERSION,
+                    NSIDC_CLOUD_ONLY,
+                    name,
+                    index,
+                    track=track,
+                    paged=True,
+                    note=note,
                 )
             )
-            if juneau and p.rgt in V007_RGTS:
-                name7 = name.replace("_006_02.h5", "_007_01.h5")
-                specs.append(
-                    GranuleSpec(
-                        "ATL03",
-                        "ATL03",
-                        "007",
-                        NSIDC_CLOUD_ONLY,
-                        name7,
-                        index,  # same seed offset: same science content as v006
-                        track=track,
-                        paged=True,
-                    )
-                )
     return specs
 
 
@@ -297,9 +297,9 @@ def atl07_specs() -> list[GranuleSpec]:
         GranuleSpec(
             "ATL07",
             "ATL07",
-            "006",
-            NSIDC_BOTH,
-            "ATL07-01_20190622055317_12980301_006_02.h5",
+            ICESAT2_VERSION,
+            NSIDC_CLOUD_ONLY,
+            f"ATL07-01_20190622055317_12980301_{ICESAT2_VERSION}_{ICESAT2_REVISION}.h5",
             101,
             track=TrackSpec(
                 o1, ATL07_FIRST[2], ATL07_LAST[2], 1298, 3, 1, sc_orient=0, juneau=False
@@ -308,9 +308,9 @@ def atl07_specs() -> list[GranuleSpec]:
         GranuleSpec(
             "ATL07",
             "ATL07",
-            "006",
-            NSIDC_BOTH,
-            "ATL07-01_20190622200154_13070301_006_02.h5",
+            ICESAT2_VERSION,
+            NSIDC_CLOUD_ONLY,
+            f"ATL07-01_20190622200154_13070301_{ICESAT2_VERSION}_{ICESAT2_REVISION}.h5",
             102,
             track=TrackSpec(
                 o2, float(t2_start), float(t2_end), 1307, 3, 1, sc_orient=0, juneau=False
@@ -463,9 +463,9 @@ def season_specs() -> list[GranuleSpec]:
             GranuleSpec(
                 "ATL07",
                 "ATL07",
-                "006",
-                NSIDC_BOTH,
-                f"ATL07-01_{stamp}_{rgt:04d}0301_006_02.h5",
+                ICESAT2_VERSION,
+                NSIDC_CLOUD_ONLY,
+                f"ATL07-01_{stamp}_{rgt:04d}0301_{ICESAT2_VERSION}_{ICESAT2_REVISION}.h5",
                 301 + i,
                 track=TrackSpec(
                     orbit,

@@ -92,7 +92,11 @@ def make_granule(
 
 
 def small_catalog(directory: Path) -> list[Granule]:
-    """A dozen granules covering every collection, the antimeridian, the pole and ECS-only ones."""
+    """A dozen granules covering every collection, the antimeridian, the pole and ECS-only ones.
+
+    History as well as today: the retired ICESat-2 006 collections, on premises (NSIDC_ECS) and in
+    the cloud, are kept here to exercise the on-premises code paths (``build_catalog`` adds the
+    retired collections that granules name); test_real_catalog.py states today's catalog."""
     t0 = datetime(2018, 10, 15, 12, 43, 59, tzinfo=UTC)
     both = ("NSIDC_ECS", "NSIDC_CPRD")
     granules = [

@@ -75,11 +75,16 @@ def nsidc_credentials(sandbox: Sandbox) -> dict[str, str]:
 
 
 def record_links(sandbox: Sandbox) -> list[str]:
-    """Every URL the sandbox's records link to (RelatedUrls and direct-distribution endpoints)."""
+    """Every URL the sandbox's records link to (RelatedUrls and direct-distribution endpoints),
+    but OPeNDAP's (PO.DAAC granules list it as live records do; the sandbox does not serve it)."""
     assert sandbox.catalog is not None
     urls: set[str] = set()
     for record in (*sandbox.catalog.collections, *sandbox.catalog.granules):
-        urls.update(u["URL"] for u in record.umm.get("RelatedUrls", []))
+        urls.update(
+            u["URL"]
+            for u in record.umm.get("RelatedUrls", [])
+            if u.get("Subtype") != "OPENDAP DATA"
+        )
         if ddi := record.umm.get("DirectDistributionInformation"):
             urls.update((ddi["S3CredentialsAPIEndpoint"], ddi["S3CredentialsAPIDocumentationURL"]))
     return sorted(urls)

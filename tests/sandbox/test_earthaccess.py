@@ -83,6 +83,7 @@ def test_search_datasets(region: str, request: pytest.FixtureRequest) -> None:
             "C2596864127-NSIDC_CPRD",
             "C3326974349-NSIDC_CPRD",
             "C2713030505-NSIDC_CPRD",
+            "C0000000707-NSIDC_CPRD",  # today's ATL07 007 (no granules in the test catalog)
             "C1940473819-POCLOUD",
         ]
     )

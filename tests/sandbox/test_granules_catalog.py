@@ -19,7 +19,7 @@ from sandbox.granules import (
 from sandbox.granules.catalog import JUNEAU_BBOX, MODIS_SHORT_NAME
 from sandbox.granules.model import Granule
 
-SMALL = "ATL03_20181014001049_02350102_006_02.h5"
+SMALL = "ATL03_20181014001049_02350102_007_01.h5"
 
 
 def test_catalog_names_and_providers() -> None:
@@ -27,16 +27,17 @@ def test_catalog_names_and_providers() -> None:
     assert cat == sorted(cat, key=lambda s: (s.short_name, s.version, s.name))
     names = [s.name for s in cat]
     assert len(names) == len(set(names))
-    atl03_006 = [s for s in cat if s.short_name == "ATL03" and s.version == "006"]
-    atl03_007 = [s for s in cat if s.short_name == "ATL03" and s.version == "007"]
-    assert "ATL03_20181015124359_02580106_006_02.h5" in names
-    assert "ATL03_20181014001049_02350102_006_02.h5" in names
-    assert "ATL03_20181018000228_02960102_006_02.h5" in names
-    assert len(atl03_006) == 10 and len(atl03_007) == 3
-    assert sum(s.providers == ("NSIDC_ECS",) for s in atl03_006) == 2
-    assert all(s.providers == ("NSIDC_CPRD",) for s in atl03_007)
-    for s in atl03_006 + atl03_007:
-        assert re.fullmatch(r"ATL03_2018\d{10}_\d{4}01(02|06)_00[67]_0[12]\.h5", s.name)
+    # today's catalog (sandbox/README.md, "Sources for the catalog"): ICESat-2 006 and the
+    # on-premises NSIDC_ECS copies are retired; ATL03 and ATL07 007 are cloud only
+    assert {s.version for s in cat if s.short_name.startswith("ATL")} == {"007"}
+    assert all(s.providers == ("NSIDC_CPRD",) for s in cat if s.short_name.startswith("ATL"))
+    atl03 = [s for s in cat if s.short_name == "ATL03"]
+    assert "ATL03_20181015124359_02580106_007_01.h5" in names
+    assert "ATL03_20181014001049_02350102_007_01.h5" in names
+    assert "ATL03_20181018000228_02960102_007_01.h5" in names
+    assert len(atl03) == 10 and all(s.paged for s in atl03)  # cloud-optimized since 2025-07-31
+    for s in atl03:
+        assert re.fullmatch(r"ATL03_2018\d{10}_\d{4}01(02|06)_007_01\.h5", s.name)
     modis = [s for s in cat if s.short_name == MODIS_SHORT_NAME]
     assert len(modis) == 9 and all(s.providers == ("POCLOUD",) for s in modis)
     assert {s.day_night for s in modis} == {"Day", "Night"}

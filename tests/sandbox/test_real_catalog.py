@@ -77,24 +77,66 @@ def test_every_real_link_resolves(real: tuple[Sandbox, float], http: requests.Se
 
 
 def test_the_tutorial_searches_find_their_granules(http: requests.Session) -> None:
-    on_premises = hits(
-        http, short_name="ATL03", version="006", provider="NSIDC_ECS", bounding_box=JUNEAU
+    juneau = hits(
+        http, short_name="ATL03", version="007", provider="NSIDC_CPRD", bounding_box=JUNEAU
     )
-    cloud = hits(
-        http, short_name="ATL03", version="006", provider="NSIDC_CPRD", bounding_box=JUNEAU
-    )
-    assert (
-        on_premises > cloud > 0
-    )  # the migration is not finished: some granules are on-premises only
-    assert (
-        hits(http, short_name="ATL03", version="007", provider="NSIDC_CPRD", bounding_box=JUNEAU)
-        > 0
-    )
-    assert hits(http, short_name="ATL03", version="007", provider="NSIDC_ECS") == 0
+    assert juneau >= 3
     day = "2019-06-22T00:00:00Z,2019-06-22T23:59:59Z"
-    for provider in ("NSIDC_ECS", "NSIDC_CPRD"):
-        assert (
-            hits(http, short_name="ATL07", provider=provider, bounding_box=PAIRING, temporal=day)
-            >= 1
-        )
+    assert (
+        hits(http, short_name="ATL07", provider="NSIDC_CPRD", bounding_box=PAIRING, temporal=day)
+        >= 1
+    )
     assert hits(http, short_name="MODIS_A-JPL-L2P-v2019.0", bounding_box=PAIRING, temporal=day) >= 1
+
+
+def collections(http: requests.Session, **params: str) -> list[tuple[str, str, str]]:
+    response = http.get(f"{CMR}/collections.umm_json", params=params, timeout=30)
+    assert response.status_code == 200, response.text
+    return sorted(
+        (item["umm"]["ShortName"], item["umm"]["Version"], item["meta"]["provider-id"])
+        for item in response.json()["items"]
+    )
+
+
+def test_the_catalog_is_todays(http: requests.Session) -> None:
+    """NASA's catalog as of 2026-12-04 (sources: sandbox/README.md, "Sources for the catalog").
+
+    - ATL03.006, ATL06.006 and ATL07.006 are in NSIDC's "retired" OAI-PMH set (records dated
+      2026-02-17, 2026-05-01, 2026-04-30): a default search finds no 006.
+    - NSIDC's on-premises ICESat-2 copies (NSIDC_ECS) are retired (NSIDC-Data-Tutorials PR #97,
+      "Is2 ecs decom", 2025-07-16): none is listed.
+    - ATL03 007 is C3326974349-NSIDC_CPRD, cloud-optimized since 2025-07-31; ATL07 007 is in
+      NSIDC_CPRD (its concept id is a labelled stand-in).
+    - PO.DAAC granules link https, s3 ("GET DATA VIA DIRECT ACCESS") and OPeNDAP ("USE SERVICE
+      API" / "OPENDAP DATA"), in the order of the recorded 2024 POCLOUD record.
+    """
+    assert collections(http, short_name="ATL03") == [("ATL03", "007", "NSIDC_CPRD")]
+    assert collections(http, short_name="ATL07") == [("ATL07", "007", "NSIDC_CPRD")]
+    for short_name in ("ATL03", "ATL07"):
+        assert hits(http, short_name=short_name, version="006") == 0
+        assert collections(http, short_name=short_name, provider="NSIDC_ECS") == []
+    items = http.get(
+        f"{CMR}/collections.umm_json", params={"short_name": "ATL03"}, timeout=30
+    ).json()["items"]
+    assert items[0]["meta"]["concept-id"] == "C3326974349-NSIDC_CPRD"
+    atl07 = http.get(
+        f"{CMR}/collections.umm_json", params={"short_name": "ATL07"}, timeout=30
+    ).json()["items"][0]
+    attributes = {a["Name"]: a["Value"] for a in atl07["umm"]["AdditionalAttributes"]}
+    assert "made up" in attributes["SANDBOX_STAND_IN_CONCEPT_ID"]
+    modis = http.get(
+        f"{CMR}/granules.umm_json",
+        params={"short_name": "MODIS_A-JPL-L2P-v2019.0", "page_size": 1},
+        timeout=30,
+    ).json()["items"][0]["umm"]
+    assert [(u["Type"], u.get("Subtype")) for u in modis["RelatedUrls"]] == [
+        ("EXTENDED METADATA", None),
+        ("EXTENDED METADATA", None),
+        ("GET DATA", None),
+        ("GET DATA VIA DIRECT ACCESS", None),
+        ("VIEW RELATED INFORMATION", None),
+        ("USE SERVICE API", "OPENDAP DATA"),
+    ]
+    assert modis["RelatedUrls"][-1]["URL"].startswith(
+        "https://opendap.earthdata.nasa.gov/collections/C1940473819-POCLOUD/granules/"
+    )

@@ -91,8 +91,15 @@ def test_cloud_and_on_premises_records_link_as_the_real_ones(catalog: Catalog) -
         "GET DATA",
         "GET DATA VIA DIRECT ACCESS",
         "VIEW RELATED INFORMATION",
+        "USE SERVICE API",
     ]
     assert modis["RelatedUrls"][3]["URL"].startswith("s3://podaac-ops-cumulus-protected/MODIS_A-")
+    opendap = modis["RelatedUrls"][5]
+    assert opendap["Subtype"] == "OPENDAP DATA"
+    assert opendap["URL"] == (
+        "https://opendap.earthdata.nasa.gov/collections/C1940473819-POCLOUD/granules/"
+        + modis["GranuleUR"]
+    )
     assert not any(
         u["Type"] == "GET RELATED VISUALIZATION"
         for g in catalog.granules
