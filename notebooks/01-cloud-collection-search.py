@@ -20,15 +20,16 @@
 # NASA keeps the catalogue of all its Earth science data in the
 # [Common Metadata Repository (CMR)](https://cmr.earthdata.nasa.gov/search/site/docs/search/api.html).
 # More and more of those data now live in **Earthdata Cloud**, in Amazon Web Services (AWS) region
-# `us-west-2`, and some still live in the archives of the data centres ("on premises").
-# In this notebook you search CMR for the ICESat-2 photon product ATL03 in both places, over the
-# Juneau Icefield in Alaska, and get the links you need to read the files, with
-# [earthaccess](https://earthaccess.readthedocs.io).
+# `us-west-2`; before that they lived in the archives of the data centres ("on premises"), and
+# for ICESat-2 the on-premises copies have now been retired.
+# In this notebook you search CMR for the ICESat-2 photon product ATL03, check both places, find
+# its granules over the Juneau Icefield in Alaska, and get the links you need to read the files,
+# with [earthaccess](https://earthaccess.readthedocs.io).
 #
 # 1. Why the cloud: two ways to work with NASA data
 # 2. Log in to Earthdata Login
-# 3. Search for collections on premises and in the cloud
-# 4. Search for granules over the Juneau Icefield
+# 3. Search for collections: on premises, in the cloud, and which version
+# 4. Search for granules over the Juneau Icefield (and what on premises meant)
 # 5. S3 links and HTTPS links
 # 6. Aside: the CMR request behind the search
 #
@@ -52,7 +53,8 @@
 #
 # - explain when processing next to the data in the cloud pays off, and when downloading does;
 # - log in to Earthdata Login without ever writing your password into a notebook;
-# - find a dataset's collections, versions and concept ids in CMR, on premises and in the cloud;
+# - find a dataset's collections, versions and concept ids in CMR, and tell an on-premises
+#   collection from a cloud one, and a retired version from a current one;
 # - search for the granules (files) of a collection by area, and count them before fetching them;
 # - tell S3 links from HTTPS links, and know which one to use where;
 # - write the same search as a plain CMR request, usable from any programming language.
@@ -182,25 +184,39 @@ plt.show()
 auth = helpers.login()
 
 # %% [markdown]
-# ## 3. Search for collections on premises and in the cloud
+# ## 3. Search for collections: on premises, in the cloud, and which version
 #
 # CMR describes data at two levels:
 #
-# - a **collection** is a dataset: one product in one version, for example ATL03 version 006;
+# - a **collection** is a dataset: one product in one version, for example ATL03 version 007;
 # - a **granule** is one file of a collection; for ATL03, the photons of one pass over one part
 #   of the orbit.
 #
 # Every record has a **concept id**, a unique name that starts with `C` for collections and `G`
 # for granules and ends with the **provider** that holds the data. The National Snow and Ice Data
-# Center (NSIDC) is one data centre with two providers:
+# Center (NSIDC) has had two providers:
 #
 # | Provider | Where the files are |
 # | --- | --- |
-# | `NSIDC_ECS` | NSIDC's on-premises archive, downloaded over HTTPS |
+# | `NSIDC_ECS` | NSIDC's on-premises archive in Boulder, downloaded over HTTPS (retired for ICESat-2: see below) |
 # | `NSIDC_CPRD` | Earthdata Cloud, Amazon S3 in `us-west-2` |
 #
-# `earthaccess.search_datasets` searches collections. Concept ids change between versions and
-# providers, so look them up at run time rather than copying them into your code.
+# ```{important}
+# **ICESat-2's on-premises copies are retired.** From 2021 to 2025 every ICESat-2 product had two
+# collections, one per provider. NSIDC has been retiring its on-premises archive product by
+# product, and the Earthdata Cloud is now its primary archive: it removed the on-premises
+# ICESat-2 links from its own tutorials on 16 July 2025
+# ([NSIDC-Data-Tutorials pull request #97](https://github.com/nsidc/NSIDC-Data-Tutorials/pull/97),
+# "Is2 ecs decom"). The sources this book used (checked on 4 December 2026) do not give the exact
+# day on-premises ICESat-2 access ended. Release 006 is retired too: NSIDC's metadata lists ATL03,
+# ATL06 and ATL07 version 006 as retired (records of February to May 2026). Version 007 is
+# current, and ATL03 version 007 has been cloud-optimized since 31 July 2025 (see notebook 02).
+# ```
+#
+# `earthaccess.search_datasets` searches collections. Search both providers and see for yourself.
+# Concept ids change between versions and providers, so look them up at run time rather than
+# copying them into your code. `CollectionProgress` says whether a collection is `ACTIVE` or, once
+# retired, `DEPRECATED`.
 
 # %%
 PROVIDERS = {"NSIDC_ECS": "on premises", "NSIDC_CPRD": "in the cloud"}
@@ -215,6 +231,7 @@ for provider, where in PROVIDERS.items():
     for collection in collections[provider][:3]:
         print(f"  Concept id: {collection.concept_id}")
         print(f"  Title:      {collection.get_umm('EntryTitle')}")
+        print(f"  Progress:   {collection.get_umm('CollectionProgress')}")
         print(
             textwrap.fill(
                 collection.abstract, width=80, initial_indent="  ", subsequent_indent="  "
@@ -223,8 +240,9 @@ for provider, where in PROVIDERS.items():
         print()
 
 # %% [markdown]
-# Which versions does each provider hold? To compare the two places fairly, search granules of the
-# **same version** in both: the newest version that both providers have.
+# Which versions does each provider hold? Use the newest version in the cloud. (Where a product
+# still has an on-premises copy, you would compare the same version in both places; for ICESat-2
+# the `NSIDC_ECS` search should find nothing, so the code carries on with the cloud alone.)
 
 # %%
 versions = {
@@ -233,9 +251,7 @@ versions = {
 for provider, where in PROVIDERS.items():
     print(f"{provider:<11} {where:<13} versions: {', '.join(versions[provider]) or 'none'}")
 
-common = sorted(set(versions["NSIDC_ECS"]) & set(versions["NSIDC_CPRD"]))
-# If the on-premises archive no longer holds ATL03, carry on with the newest cloud version.
-version = common[-1] if common else versions["NSIDC_CPRD"][-1]
+version = versions["NSIDC_CPRD"][-1]
 print(f"\nVersion used below: {version}")
 
 chosen = {
@@ -256,9 +272,10 @@ print(chosen["NSIDC_CPRD"].s3_bucket)
 
 # %% [markdown]
 # ```{note}
-# Live, the versions differ from the ones above: ATL03 has had several versions, and NSIDC is
-# moving its whole archive into Earthdata Cloud and retiring the on-premises copies, so the
-# `NSIDC_ECS` search may find fewer collections, or none. The code copes with that.
+# The versions change over time: ICESat-2 products are reprocessed every year or two, and NSIDC
+# keeps only recent versions. A search without `version` may list only the current one; a retired
+# version, while CMR still lists it, says `DEPRECATED`. The code looks the version up at run time,
+# so it copes with either.
 # ```
 #
 # ## 4. Search for granules over the Juneau Icefield
@@ -287,25 +304,36 @@ for granule in granules["NSIDC_CPRD"][:3]:
     display(granule)
 
 # %% [markdown]
-# Why do the two counts differ? The cloud is being filled from the on-premises archive, and **not
-# every granule has migrated yet**. Compare the file names:
+# ### What "on premises" meant
+#
+# The distinction still matters: other data centres still retire their on-premises copies one by
+# one, and old scripts and papers use on-premises collections and URLs. Until 2025 the same
+# ATL03 version had two collections, with two concept ids. NSIDC's own tutorial printed these for
+# version 006 (May 2025):
+#
+# | | On premises (`NSIDC_ECS`) | In the cloud (`NSIDC_CPRD`) |
+# | --- | --- | --- |
+# | Concept id | `C2559919423-NSIDC_ECS` | `C2596864127-NSIDC_CPRD` |
+# | Files | `https://n5eil01u.ecs.nsidc.org/ATLAS/ATL03.006/` | `s3://nsidc-cumulus-prod-protected/ATLAS/ATL03/006/` |
+# | Reached from | anywhere, over HTTPS only | S3 in `us-west-2`, or HTTPS from anywhere |
+# | Granules | the whole archive | grew while the files were copied |
+#
+# While the copy went on, the two searches over the Juneau Icefield found different numbers of
+# granules: some files existed only on premises. The code below compares the file names found
+# under each provider, as this tutorial did then; today the on-premises side is empty.
 
 # %%
-names = {
-    provider: set(helpers.granule_table(results)["granule"])
-    for provider, results in granules.items()
-}
-on_premises_only = sorted(names["NSIDC_ECS"] - names["NSIDC_CPRD"])
-cloud_only = sorted(names["NSIDC_CPRD"] - names["NSIDC_ECS"])
+names = {provider: set() for provider in PROVIDERS}
+for provider, results in granules.items():
+    names[provider] = set(helpers.granule_table(results)["granule"])
+
 print(f"In both places:          {len(names['NSIDC_ECS'] & names['NSIDC_CPRD'])}")
-print(f"Only on premises:        {len(on_premises_only)}")
-for name in on_premises_only:
-    print(f"  {name}")
-print(f"Only in the cloud:       {len(cloud_only)}")
+print(f"Only on premises:        {len(names['NSIDC_ECS'] - names['NSIDC_CPRD'])}")
+print(f"Only in the cloud:       {len(names['NSIDC_CPRD'] - names['NSIDC_ECS'])}")
 
 # %% [markdown]
-# Live, the counts grow as ICESat-2 keeps flying, and the differences shrink as the migration
-# completes.
+# Live, the cloud counts grow as ICESat-2 keeps flying. If you meet an on-premises URL in an old
+# script (`n5eil01u.ecs.nsidc.org`), search the cloud collection of a current version instead.
 #
 # ## 5. S3 links and HTTPS links
 #
@@ -388,19 +416,23 @@ for item in response.json()["items"]:
 # - `helpers.login()` logs in with environment variables, `~/.netrc` or a prompt, and never shows
 #   your password.
 # - `earthaccess.search_datasets` finds collections; the provider tells on-premises (`NSIDC_ECS`)
-#   from cloud (`NSIDC_CPRD`) copies, and the concept id names one collection exactly.
+#   from cloud (`NSIDC_CPRD`) copies, and the concept id names one collection exactly. ICESat-2's
+#   on-premises copies and its version 006 are retired: look versions up at run time.
 # - `earthaccess.granule_query().hits()` counts granules cheaply; `earthaccess.search_data` fetches
-#   them. Counts differ between providers while the migration to the cloud goes on.
+#   them. While a product is being copied to the cloud, counts differ between providers.
 # - S3 links work only in `us-west-2` and are fast; HTTPS links work anywhere and are slower.
 # - Every earthaccess search is a plain CMR request, which any language (or `curl`) can send.
 #
 # ## Exercise
 #
-# ATL03 comes in several versions. For **every** ATL03 version that either provider holds, count
+# ATL03 comes in several versions. For **every** ATL03 version that either provider lists, count
 # the granules over the Juneau Icefield in each provider, and show the counts in one table with
-# the versions as rows and the providers as columns. Which versions exist only in the cloud?
+# the versions as rows and the providers as columns. Which versions exist only in the cloud? Then
+# ask CMR for the retired version 006 by name (`short_name` and `version`): does it still list it,
+# and as what?
 #
-# *Hint:* you already have the collections of each provider in `collections`.
+# *Hint:* you already have the collections of each provider in `collections`; a collection's
+# `get_umm("CollectionProgress")` says whether it is current.
 #
 # ### Solution
 #
@@ -423,7 +455,12 @@ counts = (
     .astype("Int64")  # <NA>: the provider does not hold that version
 )
 print("Versions only in the cloud:", counts.index[counts["NSIDC_ECS"].isna()].tolist())
-counts
+display(counts)
+
+retired = earthaccess.search_datasets(short_name="ATL03", version="006")
+print(f"ATL03 version 006: {len(retired)} collection(s) listed")
+for collection in retired:
+    print(f"  {collection.concept_id}: {collection.get_umm('CollectionProgress')}")
 
 # %% [markdown]
 # ## What's next

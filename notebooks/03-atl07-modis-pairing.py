@@ -153,9 +153,10 @@ status = helpers.login()
 # %% [markdown]
 # ### ICESat-2 ATL07, sea-ice height
 #
-# ATL07 is archived by NSIDC. Its cloud copy has the provider `NSIDC_CPRD`. Versions come and go
-# (ICESat-2 products are reprocessed every year or two), so look up the newest version at run
-# time instead of writing it into the code:
+# ATL07 is archived by NSIDC, in the cloud under the provider `NSIDC_CPRD` (its on-premises
+# copies are retired: see notebook 01). Versions come and go (ICESat-2 products are reprocessed
+# every year or two, and version 006 is retired), so look up the newest version at run time
+# instead of writing it into the code:
 
 # %%
 ATL07_PROVIDER = "NSIDC_CPRD"
