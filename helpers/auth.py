@@ -21,7 +21,9 @@ Earthdata Login retry the services' temporary errors (500, 502, 503, 504) with e
 (urllib3's ``Retry``, mounted with requests' documented ``Session.mount``), as the services ask:
 CMR's 503/504 say "please try your request again later", and AWS's guidance is to retry 5xx with
 exponential backoff (https://docs.aws.amazon.com/general/latest/gr/api-retries.html). When the
-retries run out, earthaccess reports the service's last answer.
+retries run out, earthaccess reports the service's last answer. The HTTPS file system that
+``earthaccess.open`` reads granules with outside AWS (fsspec on aiohttp) gets the same retries, and
+retries a connection reset in the middle of a byte range too (`helpers.https_retry`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from pathlib import Path
 from typing import Literal
 
 from helpers.errors import CredentialsNotFoundError, LoginRejectedError, LoginUnreachableError
+from helpers.https_retry import retry_https_reads
 
 __all__ = [
     "EDL_HOST",
@@ -499,6 +502,7 @@ def login(
             "at https://urs.earthdata.nasa.gov and try again."
         )
     retry_transient_errors(auth)
+    retry_https_reads(getattr(earthaccess, "__store__", None))
     status = login_status(plan.source)
     if status.username is None and plan.username:
         status = dataclasses.replace(status, username=plan.username)
