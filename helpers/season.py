@@ -37,6 +37,7 @@ Examples
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -276,13 +277,49 @@ def open_fresh(granule: Mapping[str, Any], *, open_kwargs: Mapping[str, Any] | N
     return fs.open(links[0], "rb", **{**HDF5_OPEN_KWARGS, **(open_kwargs or {})})
 
 
+_gc_lock = threading.Lock()
+_gc_users = 0
+_gc_was_enabled = True
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """No automatic cyclic garbage collection in this process while h5py reads a remote file.
+
+    h5py holds its global lock while it calls a Python file object, and needs that lock to free
+    any h5py object. The reads of a remote file run on fsspec's event loop thread; if a garbage
+    collection starts there and finds an h5py object in a reference cycle (a failed read's
+    traceback makes such cycles), that thread waits for the lock the reading thread holds, and
+    the reading thread waits for it: the worker hangs for good (h5py/h5py#2019, dask/dask#7547;
+    h5py's documentation, "File-like objects": "temporarily disable garbage collection").
+    The garbage is collected when the last user leaves, in its own thread, without the lock.
+    """
+    global _gc_users, _gc_was_enabled
+    with _gc_lock:
+        if _gc_users == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_users += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users -= 1
+            last = _gc_users == 0
+            if last and _gc_was_enabled:
+                gc.enable()
+        if last:
+            gc.collect()
+
+
 @contextmanager
 def _opened(granule: Mapping[str, Any]) -> Iterator[Any]:
-    f = open_fresh(granule)
-    try:
-        yield f
-    finally:
-        f.close()
+    with _without_cyclic_gc():
+        f = open_fresh(granule)
+        try:
+            yield f
+        finally:
+            f.close()
 
 
 # --------------------------------------------------------------------------------------------
