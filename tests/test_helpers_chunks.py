@@ -74,7 +74,11 @@ def h5file(tmp_path_factory: pytest.TempPathFactory) -> Path:
             f.create_dataset(name, data=_values(name, kwargs["dtype"]), **kwargs)
         # chunks never written: only rows 10,000-19,999 of 30,000, fill value -9999
         sparse = f.create_dataset(
-            "unwritten_f4", shape=(30_000,), dtype="f4", chunks=(10_000,), compression="gzip",
+            "unwritten_f4",
+            shape=(30_000,),
+            dtype="f4",
+            chunks=(10_000,),
+            compression="gzip",
             fillvalue=-9999.0,
         )
         sparse[10_000:20_000] = np.arange(10_000, dtype="f4")
