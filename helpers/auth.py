@@ -474,13 +474,19 @@ def login(
     import requests
     from earthaccess.exceptions import LoginAttemptFailure, LoginStrategyUnavailable
 
+    # The login's own GET requests (the profile look-up) retry too; the token POST does not.
+    retry_transient_errors(getattr(earthaccess, "__auth__", None))
     try:
         auth = earthaccess.login(strategy=plan.strategy, persist=persist)
     except requests.exceptions.RequestException as err:
+        response = getattr(err, "response", None)
+        what = type(err).__name__
+        if response is not None:  # a temporary server error, still there after the retries
+            what = f"it answered {response.status_code} {response.reason}"
         raise LoginUnreachableError(
-            f"Could not reach Earthdata Login ({EDL_HOST}): {type(err).__name__}. Check the "
-            "network connection and any proxy settings, and the service status at "
-            "https://status.earthdata.nasa.gov; then try again."
+            f"Could not reach Earthdata Login ({EDL_HOST}): {what}. Check the network "
+            "connection and any proxy settings, and the service status at "
+            "https://status.earthdata.nasa.gov; then try again in a few minutes."
         ) from None
     except LoginStrategyUnavailable as err:
         # Only when `environ` differs from os.environ, which earthaccess reads itself.
