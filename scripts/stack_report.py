@@ -46,6 +46,11 @@ KEY = (
     "moto",
 )
 _SITE = re.compile(r"site-packages[/\\]([A-Za-z0-9_.]+)")
+_ANSI = re.compile(r"(\x1b|#x1B)\[[0-9;]*m")
+#: Installers, not dependencies: never in the lock, never the cause.
+TOOLING = frozenset({"pip", "setuptools", "wheel"})
+#: Lines of a failure that say what went wrong (nbval's first line only says "cell failed").
+_TELLING = re.compile(r"(Error|Exception|mismatch|Missing|differ|assert|Warning)")
 
 
 def normalise(name: str) -> str:
@@ -82,7 +87,7 @@ def differences(now: Mapping[str, str], lock: Mapping[str, str]) -> dict[str, tu
     return {
         name: (version, lock.get(name, "not in the lock"))
         for name, version in sorted(now.items())
-        if lock.get(name) != version and name != "earthdata-cloud-tutorials"
+        if lock.get(name) != version and name not in TOOLING | {"earthdata-cloud-tutorials"}
     }
 
 
@@ -121,6 +126,18 @@ def failed_tests(paths: Iterable[Path]) -> list[tuple[str, str]]:
     return failed
 
 
+def summary_line(text: str) -> str:
+    r"""The line of a failure that says most: the first naming an error or a mismatch.
+
+    >>> summary_line("\x1b[91mNotebook cell execution failed\x1b[0m\n mismatch 'stdout'\n")
+    "mismatch 'stdout'"
+    """
+    lines = [_ANSI.sub("", line).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    telling = [line for line in lines[1:] if _TELLING.search(line)]
+    return ((telling or lines or [""])[0])[:160]
+
+
 def versions_report(now: Mapping[str, str], lock: Mapping[str, str]) -> str:
     """Python and the key packages, each with the lock's version when it differs."""
     lines = [f"Python {platform.python_version()} ({sys.executable})"]
@@ -151,7 +168,7 @@ def failures_report(
     for name, text in failed:
         through = sorted(packages_in(text, owners) & changed.keys())
         blamed.update(through)
-        first = (text.strip().splitlines() or [""])[0][:160]
+        first = summary_line(text)
         lines.append(f"- {name}\n    {first}")
         if through:
             shown = ", ".join(f"{p} {changed[p][0]} (lock {changed[p][1]})" for p in through)

@@ -61,3 +61,13 @@ def test_versions_of_this_environment_against_the_real_lock() -> None:
     assert result.stdout.startswith(f"Python {sys.version.split()[0]}")
     assert "  earthaccess " in result.stdout
     assert "differ from requirements/lock.txt" in result.stdout.splitlines()[-1]
+
+
+def test_an_nbval_failure_is_summarised_by_its_telling_line(tmp_path: Path) -> None:
+    # nbval's message is only "Notebook cell execution failed", in ANSI colours
+    text = (
+        "\x1b[91mNotebook cell execution failed\x1b[0m\n\x1b[94mCell 5: Cell outputs differ\n"
+        "Missing output fields from running code: {'stderr'}\n"
+    )
+    assert stack_report.summary_line(text) == "Cell 5: Cell outputs differ"
+    assert stack_report.differences({"pip": "26.3", "a": "1"}, {"a": "1"}) == {}
