@@ -217,3 +217,23 @@ def test_public_functions_are_typed_with_examples() -> None:
         assert ">>>" in (inspect.getdoc(obj) or ""), name
         hints = inspect.get_annotations(obj)
         assert "return" in hints and all(p in hints for p in inspect.signature(obj).parameters)
+
+
+def test_the_chunks_are_read_by_the_module_not_by_h5py(
+    s3: Any, expected: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through an earthaccess file (a proxy of the s3fs file): every chunk placed by `_place`."""
+    from earthaccess.store import EarthAccessFile
+
+    placed: list[Any] = []
+    real = chunks._place
+    monkeypatch.setattr(chunks, "_place", lambda *a: (placed.append(a[-2]), real(*a))[1])
+    fs = s3.filesystem()
+    with (
+        fs.open("bucket/cases.h5", "rb") as inner,
+        h5py.File(EarthAccessFile(inner, None), "r") as f,
+    ):
+        got = chunks.read_chunked(f["shuffle_deflate_f8"], EarthAccessFile(inner, None))
+        want_chunks = f["shuffle_deflate_f8"].id.get_num_chunks()
+    _same(got, expected["shuffle_deflate_f8"])
+    assert len(placed) == want_chunks == 3
