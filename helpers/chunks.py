@@ -36,11 +36,7 @@ except ImportError:  # pragma: no cover - isal is optional
 
 __all__ = ["read_chunked", "read_chunked_many"]
 
-DEFLATE, SHUFFLE, FLETCHER32 = (
-    h5py.h5z.FILTER_DEFLATE,
-    h5py.h5z.FILTER_SHUFFLE,
-    h5py.h5z.FILTER_FLETCHER32,
-)
+DEFLATE, SHUFFLE, FLETCHER32 = 1, 2, 3  # HDF5's filter ids (h5py.h5z.FILTER_DEFLATE, ...)
 
 
 def read_chunked(
