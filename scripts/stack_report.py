@@ -3,6 +3,7 @@
 Run with the interpreter of the environment to describe (``.venv-latest/bin/python``)::
 
     python scripts/stack_report.py versions                     # Python, key packages, vs the lock
+    python scripts/stack_report.py same-as-lock                 # exit 0: nothing newer than lock
     python scripts/stack_report.py failures RESULTS.xml [...]   # failed tests and the new releases
                                                                 # their tracebacks pass through
 
@@ -189,12 +190,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("versions", help="Python and the key packages, against the lock")
+    commands.add_parser(
+        "same-as-lock", help="exit 0 when every installed release is the lock's (tooling aside)"
+    )
     failures = commands.add_parser("failures", help="failed tests and the releases they touch")
     failures.add_argument("junit", nargs="+", type=Path, help="JUnit XML files of pytest runs")
     args = parser.parse_args(argv)
     now, lock = installed(), read_lock()
     if args.command == "versions":
         print(versions_report(now, lock))
+    elif args.command == "same-as-lock":
+        return 1 if differences(now, lock) else 0
     else:
         print(failures_report(failed_tests(args.junit), now, lock, module_owners()))
     return 0

@@ -71,3 +71,16 @@ def test_an_nbval_failure_is_summarised_by_its_telling_line(tmp_path: Path) -> N
     )
     assert stack_report.summary_line(text) == "Cell 5: Cell outputs differ"
     assert stack_report.differences({"pip": "26.3", "a": "1"}, {"a": "1"}) == {}
+
+
+def test_same_as_lock_says_whether_anything_is_newer() -> None:
+    # This environment was installed from the lock (make setup): nothing newer, exit 0. The
+    # newest-releases job runs its tests only when this says otherwise.
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/stack_report.py"), "same-as-lock"],
+        capture_output=True,
+        timeout=120,
+    )
+    now = stack_report.installed()
+    expected = 1 if stack_report.differences(now, stack_report.read_lock()) else 0
+    assert result.returncode == expected
