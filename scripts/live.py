@@ -72,7 +72,7 @@ VERSION_PATTERNS = (
     re.compile(r"(?P<what>[\w-]+) version (?P<version>[\w.]+): \d+ granules?"),
 )
 # How they print what a search found: "Found 1 granule(s)", "8 granules", "6 MODIS granules",
-# "earthaccess found: 6", "ATL07 version 006: 10 granules".
+# "earthaccess found: 6", "ATL07 version 007: 10 granules".
 SEARCH_COUNT = re.compile(
     r"(?i)(?:\bfound:?[ \t]+(?P<found>\d+)\b"
     r"|\b(?P<count>\d+)[ \t]+(?:[A-Za-z][\w-]*[ \t]+)?granules?\b)"
