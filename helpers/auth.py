@@ -373,14 +373,14 @@ def login_status(source: str = "earthaccess session") -> LoginStatus:
         source=source if authenticated else "nowhere",
         in_region=_in_region() if authenticated else None,
         earthaccess_version=_earthaccess_version(),
-        practice=_in_sandbox(os.environ),
+        practice=in_sandbox(os.environ),
     )
 
 
-def _in_sandbox(environ: Mapping[str, str]) -> bool:
+def in_sandbox(environ: Mapping[str, str]) -> bool:
     """True when ``python -m sandbox run`` set up this process (``EARTHDATA_SANDBOX``).
 
-    >>> _in_sandbox({"EARTHDATA_SANDBOX": "1"}), _in_sandbox({})
+    >>> in_sandbox({"EARTHDATA_SANDBOX": "1"}), in_sandbox({})
     (True, False)
     """
     return environ.get("EARTHDATA_SANDBOX", "").strip().lower() not in ("", "0", "false", "no")

@@ -650,9 +650,10 @@ def check_services(environ: Mapping[str, str]) -> Check:
     >>> check_services({}).message
     "NASA's live services: real data"
     """
+    from helpers.auth import in_sandbox  # the same test as the login line's practice label
+
     name = "Services"
-    value = environ.get("EARTHDATA_SANDBOX", "").strip().lower()
-    if value not in ("", "0", "false", "no"):
+    if in_sandbox(environ):
         region = environ.get("EARTHDATA_SANDBOX_REGION", "us-west-2")
         return Check(
             name,
