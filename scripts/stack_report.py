@@ -24,6 +24,8 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 ROOT = Path(__file__).resolve().parents[1]
 LOCK = ROOT / "requirements" / "lock.txt"
 #: Reported first, in this order: what the tutorials call.
@@ -54,15 +56,6 @@ TOOLING = frozenset({"pip", "setuptools", "wheel"})
 _TELLING = re.compile(r"(Error|Exception|mismatch|Missing|differ|assert|Warning)")
 
 
-def normalise(name: str) -> str:
-    """PEP 503 normalised name: ``Cartopy`` and ``python_cmr`` become ``cartopy``, ``python-cmr``.
-
-    >>> normalise("Python_CMR")
-    'python-cmr'
-    """
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def read_lock(path: Path = LOCK) -> dict[str, str]:
     """``name -> version`` of the ``name==version`` lines of a pip lock file."""
     pins = {}
@@ -70,13 +63,15 @@ def read_lock(path: Path = LOCK) -> dict[str, str]:
         line = line.split("#", 1)[0].strip()
         if "==" in line:
             name, version = line.split("==", 1)
-            pins[normalise(name)] = version.strip()
+            pins[canonicalize_name(name)] = version.strip()
     return pins
 
 
 def installed() -> dict[str, str]:
     """``name -> version`` of every distribution in this interpreter's environment."""
-    return {normalise(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
+    return {
+        canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()
+    }
 
 
 def differences(now: Mapping[str, str], lock: Mapping[str, str]) -> dict[str, tuple[str, str]]:
@@ -96,7 +91,7 @@ def module_owners() -> dict[str, set[str]]:
     """Top-level import name -> the distributions that install it (``yaml`` -> ``pyyaml``)."""
     owners: dict[str, set[str]] = {}
     for module, dists in importlib.metadata.packages_distributions().items():
-        owners.setdefault(module, set()).update(normalise(d) for d in dists)
+        owners.setdefault(module, set()).update(canonicalize_name(d) for d in dists)
     return owners
 
 
