@@ -4,18 +4,7 @@
 # Idempotent: reinstalls only when the lock file, pyproject.toml or the interpreter changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python=$(bash scripts/find_python.sh)
-version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-if [ -x .venv/bin/python ] \
-    && [ "$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)" \
-        != "$version" ]; then
-    echo "Recreating .venv with Python $version ($python)."
-    rm -rf .venv
-fi
-if [ ! -x .venv/bin/python ]; then
-    echo "Creating .venv with Python $version ($python)."
-    "$python" -m venv .venv
-fi
+version=$(bash scripts/make_venv.sh .venv)
 stamp=.venv/.installed
 want=$( (cat requirements/lock.txt pyproject.toml; echo "$version") | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
