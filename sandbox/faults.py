@@ -314,7 +314,7 @@ def profile_from_environment(
 # --- the answers ----------------------------------------------------------------------------------
 
 
-def _html(status: int, title: str, body: str, server: str | None = None) -> Response:
+def _html(status: int, body: str, server: str | None = None) -> Response:
     response = Response(body, status=status, content_type="text/html")
     if server:
         response.headers["Server"] = server
@@ -338,7 +338,6 @@ def error_response(service: str, status: int, resource: str) -> Response:
         if status == 500:
             return _html(
                 500,
-                "We're sorry, but something went wrong (500)",
                 "<!DOCTYPE html>\n<html>\n<head>\n  <title>We're sorry, but something went wrong "
                 '(500)</title>\n</head>\n<body>\n  <div class="dialog">\n    <h1>We\'re sorry, '
                 "but something went wrong.</h1>\n  </div>\n</body>\n</html>\n",
@@ -346,7 +345,6 @@ def error_response(service: str, status: int, resource: str) -> Response:
         title = _ALB_TITLES[status]
         return _html(
             status,
-            title,
             f"<html>\r\n<head><title>{title}</title></head>\r\n<body>\r\n<center><h1>{title}"
             "</h1></center>\r\n</body>\r\n</html>\r\n",
             server="awselb/2.0",
