@@ -86,9 +86,8 @@ def _flag(environ, name: str) -> bool:
     return environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
-def netrc_entry(home: Path) -> tuple[str, str] | None:
-    """(login, password) of ~/.netrc's entry for Earthdata Login, or None."""
-    path = home / ".netrc"
+def netrc_entry(path: Path) -> tuple[str, str] | None:
+    """(login, password) of a .netrc file's entry for Earthdata Login, or None."""
     if not path.is_file():
         return None
     try:
@@ -101,22 +100,27 @@ def netrc_entry(home: Path) -> tuple[str, str] | None:
     return entry[0], entry[2]
 
 
-def credential_source(environ, home: Path) -> str | None:
-    """Where the run's Earthdata Login credentials come from, or None without any."""
-    if environ.get("EARTHDATA_USERNAME") and environ.get("EARTHDATA_PASSWORD"):
-        return "EARTHDATA_USERNAME/EARTHDATA_PASSWORD"
-    if environ.get("EARTHDATA_TOKEN"):
-        return "EARTHDATA_TOKEN"
-    if netrc_entry(home):
-        return f"~/.netrc ({EDL_HOST})"
-    return None
+def credential_source(environ) -> str | None:
+    """Where the run's Earthdata Login credentials come from, or None without any: the choice
+    `helpers.login` makes in the kernels (environment, then the .netrc earthaccess reads), with
+    nobody to answer a prompt."""
+    from helpers.auth import choose_login_strategy, default_netrc_path
+    from helpers.errors import CredentialsNotFoundError
+
+    try:
+        plan = choose_login_strategy(environ, default_netrc_path(environ), False)
+    except CredentialsNotFoundError:
+        return None
+    return f"~/.netrc ({EDL_HOST})" if plan.strategy == "netrc" else plan.source
 
 
-def credential_values(environ, home: Path) -> tuple[list[str], list[str]]:
+def credential_values(environ) -> tuple[list[str], list[str]]:
     """(usernames, secrets): the literal values that must never be written."""
+    from helpers.auth import default_netrc_path
+
     users = [environ.get("EARTHDATA_USERNAME", "")]
     secrets = [environ.get("EARTHDATA_PASSWORD", ""), environ.get("EARTHDATA_TOKEN", "")]
-    entry = netrc_entry(home)
+    entry = netrc_entry(default_netrc_path(environ))
     if entry:
         users.append(entry[0])
         secrets.append(entry[1])
@@ -461,9 +465,9 @@ def main(argv: list[str] | None = None) -> int:
         help="only scan these files or folders (make book-live: _build/html) for credentials",
     )
     args = parser.parse_args(argv)
-    environ, home = os.environ, Path.home()
+    environ = os.environ
     if args.scan:
-        usernames, secrets = credential_values(environ, home)
+        usernames, secrets = credential_values(environ)
         findings = find_secrets(args.scan, usernames, secrets)
         for finding in findings:
             print(f"live.py: {finding}", file=sys.stderr)
@@ -482,7 +486,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    source = credential_source(environ, home)
+    source = credential_source(environ)
     if source is None:
         print(NO_CREDENTIALS, file=sys.stderr)
         return 2
@@ -503,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
     out.mkdir(parents=True, exist_ok=True)
-    usernames, secrets = credential_values(environ, home)
+    usernames, secrets = credential_values(environ)
 
     banner = f"live.py: {len(notebooks)} notebook(s) against {label}"
     print(("=" * 78 + "\n" if rehearsal else "") + banner + ("\n" + "=" * 78 if rehearsal else ""))
