@@ -82,10 +82,6 @@ SEARCH_COUNT = re.compile(
 # --- credentials ----------------------------------------------------------------------------
 
 
-def _flag(environ, name: str) -> bool:
-    return environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
-
-
 def netrc_entry(path: Path) -> tuple[str, str] | None:
     """(login, password) of a .netrc file's entry for Earthdata Login, or None."""
     if not path.is_file():
@@ -363,7 +359,9 @@ def find_secrets(paths: list[Path], usernames: list[str], secrets: list[str]) ->
 
 
 def mode_label(environ) -> tuple[bool, str]:
-    if _flag(environ, "EARTHDATA_SANDBOX"):
+    from helpers.auth import in_sandbox  # the test the tutorials' login line uses
+
+    if in_sandbox(environ):
         region = environ.get("EARTHDATA_SANDBOX_REGION", "us-west-2")
         return True, (
             "REHEARSAL against the Earthdata sandbox (synthetic practice data, region "
