@@ -5,12 +5,18 @@ v006: photon variables chunked (10000,) with gzip, extended block by block throu
 six beams, so one variable's chunks are interleaved with every other's in the file, as a
 producer that appends through time leaves them. v007: paged aggregation (8 MiB pages) and
 (100000,) photon chunks written variable by variable, as NSIDC's cloud-optimized repack.
+
+`write_photons` lays the photon variables out in either layout from any `PhotonSource`; it is
+also the benchmark's ATL03 writer (``benchmarks/granule.py`` gives it cheaper photon values at
+1 GB sizes), so the sandbox's files and the benchmark's share one layout code path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Protocol
 
 import h5py
 import numpy as np
@@ -30,8 +36,9 @@ from .catalog import GranuleSpec, from_2018
 from .footprints import boundary_polygon, bounding_box
 from .granule_meta import GranuleMeta
 
-PHOTON_CHUNK_V006 = 10_000
-PHOTON_CHUNK_V007 = 100_000
+Layout = Literal["v006", "v007"]
+PHOTON_CHUNK: dict[str, int] = {"v006": 10_000, "v007": 100_000}
+"""Photon chunk length of each layout (NSIDC's repack made them 10x longer)."""
 SEGMENT_CHUNK = 10_000
 DATE_CREATED = {"006": from_2018(168_998_400.0), "007": from_2018(233_798_400.0)}
 """Fixed production dates (2023-05-11 and 2025-05-28)."""
@@ -553,10 +560,8 @@ def write(spec: GranuleSpec, path: Path, seed: int) -> GranuleMeta:
                 },
             )
             _write_segment_groups(bg, data, surf, xyz)
-        if cloud:
-            _write_photons_by_variable(heights_groups, ph, surf)
-        else:
-            _write_photons_through_time(heights_groups, ph, surf)
+        sources = [_Simulated(b.name, d) for b, d in zip(ph.beams, ph.data, strict=True)]
+        write_photons(heights_groups, sources, "v007" if cloud else "v006", surf)
     lat_edge, lon_edge = _strip_ring(ph)
     footprint = boundary_polygon(lat_edge, lon_edge, buffer_deg=0.01)
     start_lat = float(ph.data[0].seg["reference_photon_lat"][0])
@@ -727,18 +732,55 @@ def _write_segment_groups(
     )
 
 
-def _photon_arrays(data: BeamPhotons) -> dict[str, np.ndarray]:
-    return {"delta_time": data.delta_time, **{k: getattr(data, k) for k in HEIGHT_VARS}}
+class PhotonSource(Protocol):
+    """One beam's photons as the layout writer asks for them (the sandbox's simulated photons,
+    or the benchmark's generated ones): ``n`` photons, any ``[start, stop)`` slice of every
+    variable of `PHOTON_VARIABLES`, and the ``delta_time`` of one photon (the v006 write order)."""
+
+    name: str
+    n: int
+
+    def delta_time_at(self, index: int) -> float:
+        """``delta_time`` of photon `index` (the order of v006's appends)."""
+        ...
+
+    def arrays(self, start: int, stop: int) -> Mapping[str, np.ndarray]:
+        """Every photon variable of photons ``[start, stop)``; `start` is a multiple of 10,000."""
+        ...
+
+
+@dataclass
+class _Simulated:
+    """A `PhotonSource` over one beam's simulated photons."""
+
+    name: str
+    data: BeamPhotons
+
+    @property
+    def n(self) -> int:
+        return int(self.data.delta_time.size)
+
+    def delta_time_at(self, index: int) -> float:
+        return float(self.data.delta_time[index])
+
+    def arrays(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        whole = {"delta_time": self.data.delta_time}
+        whole.update({k: getattr(self.data, k) for k in HEIGHT_VARS})
+        return {k: v[start:stop] for k, v in whole.items()}
+
+
+PHOTON_VARIABLES: dict[str, tuple[str, dict[str, object]]] = {
+    "delta_time": ("f8", {**DT_ATTRS, "coordinates": "lat_ph lon_ph"}),
+    **HEIGHT_VARS,
+}
+"""The photon-rate variables of ``/gtXX/heights`` in file order: dtype and attributes."""
 
 
 def _create_photon_datasets(
     hg: h5py.Group, n: int, chunk: int, resizable: bool
 ) -> dict[str, h5py.Dataset]:
     out = {}
-    for name, (dtype, attrs) in {
-        "delta_time": ("f8", {**DT_ATTRS, "coordinates": "lat_ph lon_ph"}),
-        **HEIGHT_VARS,
-    }.items():
+    for name, (dtype, attrs) in PHOTON_VARIABLES.items():
         tail = (5,) if name == "signal_conf_ph" else ()
         shape = (0 if resizable else n,) + tail
         maxshape = (None,) + tail if resizable else None
@@ -755,57 +797,70 @@ def _create_photon_datasets(
     return out
 
 
-def _attach_photon_scales(dsets: dict[str, h5py.Dataset], surf: h5py.Dataset) -> None:
+def _attach_photon_scales(dsets: dict[str, h5py.Dataset], surf: h5py.Dataset | None) -> None:
     dt = dsets["delta_time"]
     h5util.make_scale(dt, "delta_time")
     for name, ds in dsets.items():
         if name == "delta_time":
             continue
         ds.dims[0].attach_scale(dt)
-        if name == "signal_conf_ph":
+        if name == "signal_conf_ph" and surf is not None:
             ds.dims[1].attach_scale(surf)
 
 
+def write_photons(
+    groups: Mapping[str, h5py.Group],
+    sources: Sequence[PhotonSource],
+    layout: Layout,
+    surf: h5py.Dataset | None = None,
+) -> None:
+    """Write every beam's photon variables into its ``heights`` group (``groups[source.name]``)
+    in `layout`, then make ``delta_time`` their dimension scale (and `surf`, when given, the
+    second dimension's of ``signal_conf_ph``).
+
+    ``"v006"``: (10000,) chunks, every beam's variables grown block by block in time order, so
+    one variable's chunks interleave with every other's, as a producer appending through time
+    leaves them. ``"v007"``: (100000,) chunks, each variable written whole, as NSIDC's
+    cloud-optimized repack (open the file with ``h5util.create_file(path, paged=True)``).
+    """
+    if layout == "v006":
+        _write_photons_through_time(groups, sources, surf)
+    elif layout == "v007":
+        _write_photons_by_variable(groups, sources, surf)
+    else:
+        raise ValueError(f"layout must be 'v006' or 'v007', not {layout!r}")
+
+
 def _write_photons_through_time(
-    groups: dict[str, h5py.Group], ph: _Photons, surf: h5py.Dataset
+    groups: Mapping[str, h5py.Group], sources: Sequence[PhotonSource], surf: h5py.Dataset | None
 ) -> None:
     """v006: every beam's photon variables grow block by block in time order (chunks interleave)."""
-    dsets = {
-        b.name: _create_photon_datasets(groups[b.name], 0, PHOTON_CHUNK_V006, True)
-        for b in ph.beams
-    }
-    blocks = []
-    for bi, (beam, data) in enumerate(zip(ph.beams, ph.data, strict=True)):
-        n = data.delta_time.size
-        for start in range(0, n, PHOTON_CHUNK_V006):
-            blocks.append(
-                (
-                    float(data.delta_time[start]),
-                    bi,
-                    beam.name,
-                    start,
-                    min(n, start + PHOTON_CHUNK_V006),
-                )
-            )
-    blocks.sort()
-    arrays = {b.name: _photon_arrays(d) for b, d in zip(ph.beams, ph.data, strict=True)}
-    for _, _, name, a, b in blocks:
-        for var, ds in dsets[name].items():
-            arr = arrays[name][var]
+    chunk = PHOTON_CHUNK["v006"]
+    dsets = {s.name: _create_photon_datasets(groups[s.name], 0, chunk, True) for s in sources}
+    blocks = sorted(
+        (src.delta_time_at(start), bi, start, min(src.n, start + chunk))
+        for bi, src in enumerate(sources)
+        for start in range(0, src.n, chunk)
+    )
+    for _, bi, a, b in blocks:
+        src = sources[bi]
+        arrays = src.arrays(a, b)
+        for var, ds in dsets[src.name].items():
             ds.resize(b, axis=0)
-            ds[a:b] = arr[a:b]
-    for b in ph.beams:
-        _attach_photon_scales(dsets[b.name], surf)
+            ds[a:b] = arrays[var]
+    for s in sources:
+        _attach_photon_scales(dsets[s.name], surf)
 
 
 def _write_photons_by_variable(
-    groups: dict[str, h5py.Group], ph: _Photons, surf: h5py.Dataset
+    groups: Mapping[str, h5py.Group], sources: Sequence[PhotonSource], surf: h5py.Dataset | None
 ) -> None:
     """v007: each variable written whole (contiguous chunks), 100,000-element chunks."""
-    for beam, data in zip(ph.beams, ph.data, strict=True):
-        arrays = _photon_arrays(data)
-        n = data.delta_time.size
-        dsets = _create_photon_datasets(groups[beam.name], n, min(PHOTON_CHUNK_V007, n), False)
+    for src in sources:
+        chunk = min(PHOTON_CHUNK["v007"], max(src.n, 1))
+        dsets = _create_photon_datasets(groups[src.name], src.n, chunk, False)
+        arrays = src.arrays(0, src.n)
         for var, ds in dsets.items():
             ds[...] = arrays[var]
+        del arrays
         _attach_photon_scales(dsets, surf)
