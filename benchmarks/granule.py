@@ -9,13 +9,15 @@ dimension scales attached at the end (object-header continuations at the end of 
 pages (``fs_strategy="page"``, ``fs_page_size``) and ``(100000,)`` photon chunks, each variable
 written whole.
 
-This follows the conventions of the sandbox's writer (``sandbox/granules/atl03.py`` and
-``h5util.py``: library bounds ``("earliest", "v110")``, no timestamps, no chunk cache so chunks land
-in write order, fixed-length ``bytes`` attributes) but generates values block by block with cheap
-arithmetic instead of simulating photon physics, so that a 1 GB file takes about a minute. The
-values are plausible (a surface with noise, background photons over a 350 m window, geolocation
-along a descending track) and compress like the real ones: about 35 KB per f4 chunk and
-45-55 KB per f8 chunk.
+The file is written by the sandbox's ATL03 writer: ``sandbox.granules.h5util`` opens it and makes
+its groups and datasets (library bounds ``("earliest", "v110")``, no timestamps, no chunk cache so
+chunks land in write order, fixed-length ``bytes`` attributes) and ``sandbox.granules.atl03``'s
+`write_photons` lays out the photon variables (names, dtypes, attributes, chunks, write order) in
+either layout, the one code path the sandbox's own granules take. What this module adds is the
+size and the values: instead of simulating photon physics, it generates them block by block with
+cheap arithmetic, so that a 1 GB file takes about a minute. The values are plausible (a surface
+with noise, background photons over a 350 m window, geolocation along a descending track) and
+compress like the real ones: about 35 KB per f4 chunk and 45-55 KB per f8 chunk.
 
 Examples
 --------
@@ -33,32 +35,31 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
 
 import h5py
 import numpy as np
 
+from sandbox.granules import h5util
+from sandbox.granules.atl03 import DT_ATTRS, PHOTON_CHUNK, Layout, write_photons
+
 __all__ = [
     "BEAMS",
     "GENERATOR_VERSION",
-    "PHOTON_VARIABLES",
     "GranuleSpec",
     "Layout",
     "cached_granule",
     "write_granule",
 ]
 
-GENERATOR_VERSION = 1
-"""Bump when the bytes written change (part of the cache key)."""
+GENERATOR_VERSION = 2
+"""Bump when the bytes written change (part of the cache key). 2: written by the sandbox's ATL03
+writer (its photon attributes, no object timestamps); same chunks, chunk order and paging as 1."""
 
-Layout = Literal["v006", "v007"]
-
-LIBVER = ("earliest", "v110")
-PAGE_SIZE = 8 * 1024 * 1024
-CHUNK = {"v006": 10_000, "v007": 100_000}
+BLOCK = PHOTON_CHUNK["v006"]
+"""Photons generated at a time (one v006 chunk; each block has its own random stream)."""
 SEGMENT_CHUNK = 10_000
 SHOT_RATE_HZ = 10_000.0
 GROUND_SPEED_M_S = 7_000.0
@@ -87,46 +88,6 @@ PHOTONS_PER_SHOT = {True: 6.0, False: 1.5}
 COMPRESSED_BYTES_PER_PHOTON = 26.0
 """Measured on this generator (all 13 photon variables): sizes the track to the target bytes."""
 
-#: Photon variables of /gtXX/heights: dtype, trailing shape, a few of the real attributes.
-PHOTON_VARIABLES: dict[str, tuple[str, tuple[int, ...], dict[str, str]]] = {
-    "delta_time": (
-        "f8",
-        (),
-        {
-            "long_name": "Elapsed GPS seconds",
-            "units": "seconds since 2018-01-01",
-            "standard_name": "time",
-        },
-    ),
-    "lat_ph": (
-        "f8",
-        (),
-        {"long_name": "Latitude", "units": "degrees_north", "standard_name": "latitude"},
-    ),
-    "lon_ph": (
-        "f8",
-        (),
-        {"long_name": "Longitude", "units": "degrees_east", "standard_name": "longitude"},
-    ),
-    "h_ph": (
-        "f4",
-        (),
-        {"long_name": "Photon WGS84 Height", "units": "meters", "standard_name": "height"},
-    ),
-    "dist_ph_along": (
-        "f4",
-        (),
-        {"long_name": "Distance from equator crossing.", "units": "meters"},
-    ),
-    "dist_ph_across": ("f4", (), {"long_name": "Distance off RGT.", "units": "meters"}),
-    "signal_conf_ph": ("i1", (5,), {"long_name": "Photon Signal Confidence", "units": "1"}),
-    "quality_ph": ("i1", (), {"long_name": "Photon Quality", "units": "1"}),
-    "weight_ph": ("u1", (), {"long_name": "Photon weight", "units": "1"}),
-    "pce_mframe_cnt": ("u4", (), {"long_name": "PCE Major frame counter", "units": "counts"}),
-    "ph_id_channel": ("u1", (), {"long_name": "Receive channel id", "units": "1"}),
-    "ph_id_count": ("u1", (), {"long_name": "photon event counter", "units": "counts"}),
-    "ph_id_pulse": ("u1", (), {"long_name": "laser pulse counter", "units": "counts"}),
-}
 SEGMENT_GROUPS: dict[str, tuple[float, tuple[str, ...]]] = {
     # group: (rows per second, float variables besides delta_time)
     "geolocation": (
@@ -190,31 +151,30 @@ class GranuleSpec:
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _attrs(obj: h5py.HLObject, attrs: dict[str, Any]) -> None:
-    for key, value in attrs.items():
-        obj.attrs[key] = np.bytes_(value.encode()) if isinstance(value, str) else value
+def _delta_time(shot: np.ndarray) -> np.ndarray:
+    """Transmit times: 10 kHz with sub-microsecond jitter in the last digits."""
+    return T0 + shot / SHOT_RATE_HZ + ((shot * 2_654_435_761) % 997) * 1e-7
 
 
-def _group(parent: h5py.Group, name: str, attrs: dict[str, Any] | None = None) -> h5py.Group:
-    g = parent.create_group(name, track_order=False)
-    _attrs(g, attrs or {})
-    return g
+class _Blocks(Mapping[str, np.ndarray]):
+    """Consecutive blocks' variables, each joined only when it is asked for (one at a time)."""
 
+    def __init__(self, blocks: list[dict[str, np.ndarray]]) -> None:
+        self.blocks = blocks
 
-def _dataset(
-    parent: h5py.Group, name: str, data: np.ndarray | None = None, **kwargs: Any
-) -> h5py.Dataset:
-    attrs = kwargs.pop("attrs", {})
-    if kwargs.get("chunks"):
-        kwargs.setdefault("compression", "gzip")
-        kwargs.setdefault("compression_opts", 6)
-    ds = parent.create_dataset(name, data=data, track_times=False, **kwargs)
-    _attrs(ds, attrs)
-    return ds
+    def __getitem__(self, name: str) -> np.ndarray:
+        return np.concatenate([block[name] for block in self.blocks])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.blocks[0])
+
+    def __len__(self) -> int:
+        return len(self.blocks[0])
 
 
 class _Beam:
-    """Deterministic photon arrays of one beam, generated 10,000 photons at a time."""
+    """Deterministic photon arrays of one beam, generated 10,000 photons at a time: the
+    ``PhotonSource`` that ``sandbox.granules.atl03.write_photons`` writes."""
 
     def __init__(self, spec: GranuleSpec, index: int, name: str, strong: bool) -> None:
         self.name, self.strong, self.index, self.seed = name, strong, index, spec.seed
@@ -225,7 +185,7 @@ class _Beam:
 
     def block(self, k: int) -> dict[str, np.ndarray]:
         """All photon variables of photons [10000 k, 10000 (k + 1))."""
-        a, b = k * 10_000, min(self.n, (k + 1) * 10_000)
+        a, b = k * BLOCK, min(self.n, (k + 1) * BLOCK)
         shot = self.shot[a:b]
         m = b - a
         rng = np.random.default_rng([self.seed, self.index, k + 1])
@@ -248,8 +208,7 @@ class _Beam:
         )
         conf[:, 3] = conf[:, 0]
         return {
-            # transmit times: 10 kHz with sub-microsecond jitter in the last digits
-            "delta_time": T0 + shot / SHOT_RATE_HZ + ((shot * 2_654_435_761) % 997) * 1e-7,
+            "delta_time": _delta_time(shot),
             "lat_ph": lat,
             "lon_ph": lon,
             "h_ph": h.astype("f4"),
@@ -268,24 +227,32 @@ class _Beam:
             "ph_id_pulse": (shot % 200 + 1).astype("u1"),
         }
 
-    def blocks(self) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
-        """(first photon, variables) for every 10,000-photon block in order."""
-        for k in range((self.n + 9_999) // 10_000):
-            yield k * 10_000, self.block(k)
+    def delta_time_at(self, index: int) -> float:
+        """``delta_time`` of photon `index`."""
+        return float(_delta_time(self.shot[index : index + 1])[0])
+
+    def arrays(self, start: int, stop: int) -> Mapping[str, np.ndarray]:
+        """The variables of photons ``[start, stop)``: whole blocks, from a block's start up to
+        a block's end or the last photon."""
+        if start % BLOCK or (stop % BLOCK and stop != self.n) or not 0 <= start < stop <= self.n:
+            raise ValueError(f"photons [{start}, {stop}) are not whole blocks of {BLOCK}")
+        if stop - start <= BLOCK:
+            return self.block(start // BLOCK)
+        return _Blocks([self.block(k) for k in range(start // BLOCK, (stop + BLOCK - 1) // BLOCK)])
 
 
 def _segment_group(beam_group: h5py.Group, name: str, spec: GranuleSpec, beam: _Beam) -> None:
     rate, variables = SEGMENT_GROUPS[name]
     n = max(2, int(spec.n_shots / SHOT_RATE_HZ * rate))
-    g = _group(beam_group, name, {"Description": f"{name} parameters ({LONG_TEXT.strip()})"})
+    g = h5util.group(beam_group, name, {"Description": f"{name} parameters ({LONG_TEXT.strip()})"})
     t = T0 + np.arange(n) / rate
     chunks = (min(SEGMENT_CHUNK, n),)
-    dt = _dataset(g, "delta_time", t, chunks=chunks, attrs=PHOTON_VARIABLES["delta_time"][2])
+    dt = h5util.dataset(g, "delta_time", t, chunks=chunks, attrs=DT_ATTRS)
     dt.make_scale("delta_time")
     rng = np.random.default_rng([spec.seed, beam.index, 10_000_000 + len(name)])
     for v in variables:
         values = (np.sin(t / (50.0 + len(v))) * 100.0 + rng.normal(0, 0.01, n)).astype("f4")
-        ds = _dataset(
+        ds = h5util.dataset(
             g,
             v,
             values,
@@ -296,7 +263,7 @@ def _segment_group(beam_group: h5py.Group, name: str, spec: GranuleSpec, beam: _
 
 
 def _skeleton(f: h5py.File, spec: GranuleSpec) -> None:
-    _attrs(
+    h5util.set_attrs(
         f,
         {
             "short_name": "ATL03",
@@ -305,128 +272,65 @@ def _skeleton(f: h5py.File, spec: GranuleSpec) -> None:
             "Conventions": "CF-1.6",
         },
     )
-    anc = _group(f, "ancillary_data", {"Description": "Ancillary parameters."})
-    _dataset(
+    anc = h5util.group(f, "ancillary_data", {"Description": "Ancillary parameters."})
+    h5util.dataset(
         anc,
         "atlas_sdp_gps_epoch",
         np.array([ATLAS_SDP_GPS_EPOCH]),
         attrs={"units": "seconds since 1980-01-06T00:00:00.000000Z"},
     )
     for i in range(40):  # calibration constants, as the real ancillary_data holds dozens
-        _dataset(anc, f"constant_{i:02d}", np.array([float(i)]), attrs={"description": LONG_TEXT})
-    orbit = _group(f, "orbit_info")
-    _dataset(
+        h5util.dataset(
+            anc, f"constant_{i:02d}", np.array([float(i)]), attrs={"description": LONG_TEXT}
+        )
+    orbit = h5util.group(f, "orbit_info")
+    h5util.dataset(
         orbit,
         "sc_orient",
         np.array([0], "i1"),
         attrs={"flag_meanings": "backward forward transition"},
     )
-    _dataset(orbit, "rgt", np.array([258], "i2"))
-    _dataset(orbit, "cycle_number", np.array([1], "i1"))
-    meta = _group(f, "METADATA", {"iso_19139_dataset_xml": LONG_TEXT * 20})
+    h5util.dataset(orbit, "rgt", np.array([258], "i2"))
+    h5util.dataset(orbit, "cycle_number", np.array([1], "i1"))
+    meta = h5util.group(f, "METADATA", {"iso_19139_dataset_xml": LONG_TEXT * 20})
     for i in range(60):  # ISO 19115 lineage and the like: many small attribute-heavy groups
-        sub = _group(
+        sub = h5util.group(
             meta,
             f"Lineage_{i:02d}",
             {k: LONG_TEXT for k in ("description", "fileName", "shortName", "version", "uuid")},
         )
-        _group(sub, "Extent", {"rangeBeginningDateTime": "2018-10-15T12:43:57.696Z"})
-    qa = _group(f, "quality_assessment")
-    _dataset(qa, "qa_granule_pass_fail", np.array([0], "i4"))
-
-
-def _photon_datasets(heights: h5py.Group, layout: Layout, n: int) -> dict[str, h5py.Dataset]:
-    out = {}
-    for name, (dtype, tail, attrs) in PHOTON_VARIABLES.items():
-        chunk = (CHUNK[layout] if layout == "v006" else min(CHUNK[layout], max(n, 1)),) + tail
-        if layout == "v006":
-            shape, maxshape = (0, *tail), (None, *tail)
-        else:
-            shape, maxshape = (n, *tail), None
-        out[name] = _dataset(
-            heights,
-            name,
-            None,
-            shape=shape,
-            maxshape=maxshape,
-            dtype=dtype,
-            chunks=chunk,
-            attrs={**attrs, "description": LONG_TEXT},
-        )
-    return out
-
-
-def _attach_scales(dsets: dict[str, h5py.Dataset]) -> None:
-    dt = dsets["delta_time"]
-    dt.make_scale("delta_time")
-    for name, ds in dsets.items():
-        if name != "delta_time":
-            ds.dims[0].attach_scale(dt)
+        h5util.group(sub, "Extent", {"rangeBeginningDateTime": "2018-10-15T12:43:57.696Z"})
+    qa = h5util.group(f, "quality_assessment")
+    h5util.dataset(qa, "qa_granule_pass_fail", np.array([0], "i4"))
 
 
 def write_granule(path: Path, spec: GranuleSpec, layout: Layout) -> Path:
     """Write the granule to `path` (overwritten) in `layout`; return `path`."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    kwargs: dict[str, Any] = {}
-    if layout == "v007":
-        kwargs.update(fs_strategy="page", fs_persist=False, fs_threshold=1, fs_page_size=PAGE_SIZE)
+    if layout not in PHOTON_CHUNK:
+        raise ValueError(f"layout must be 'v006' or 'v007', not {layout!r}")
     tmp = path.with_suffix(".partial")
     beams = [_Beam(spec, i, name, strong) for i, (name, strong) in enumerate(BEAMS)]
-    with h5py.File(
-        tmp, "w", libver=LIBVER, track_order=False, rdcc_nbytes=0, rdcc_nslots=1, **kwargs
-    ) as f:
+    with h5util.create_file(tmp, paged=layout == "v007") as f:
         _skeleton(f, spec)
         heights = {}
         for beam in beams:
-            g = _group(
+            g = h5util.group(
                 f,
                 beam.name,
                 {"atlas_beam_type": "strong" if beam.strong else "weak", "Description": LONG_TEXT},
             )
             for group_name in SEGMENT_GROUPS:
                 _segment_group(g, group_name, spec, beam)
-            heights[beam.name] = _group(
+            heights[beam.name] = h5util.group(
                 g,
                 "heights",
                 {"Description": "Contains arrays of the parameters for each received photon."},
             )
-        if layout == "v006":
-            _write_through_time(heights, beams)
-        else:
-            _write_by_variable(heights, beams)
+        write_photons(heights, beams, layout)
     os.replace(tmp, path)
     return path
-
-
-def _write_through_time(heights: dict[str, h5py.Group], beams: list[_Beam]) -> None:
-    """Every beam's variables grow one 10,000-photon block at a time, blocks in time order."""
-    dsets = {b.name: _photon_datasets(heights[b.name], "v006", 0) for b in beams}
-    order = sorted(
-        (float(b.shot[k * 10_000]), i, k)
-        for i, b in enumerate(beams)
-        for k in range((b.n + 9_999) // 10_000)
-    )
-    for _, i, k in order:
-        beam = beams[i]
-        start = k * 10_000
-        for name, values in beam.block(k).items():
-            ds = dsets[beam.name][name]
-            ds.resize(start + values.shape[0], axis=0)
-            ds[start:] = values
-    for b in beams:
-        _attach_scales(dsets[b.name])
-
-
-def _write_by_variable(heights: dict[str, h5py.Group], beams: list[_Beam]) -> None:
-    """Each variable of each beam written whole, as a repack does."""
-    for beam in beams:
-        blocks = [values for _, values in beam.blocks()]
-        dsets = _photon_datasets(heights[beam.name], "v007", beam.n)
-        for name, ds in dsets.items():
-            ds[...] = np.concatenate([blk[name] for blk in blocks])
-        del blocks
-        _attach_scales(dsets)
 
 
 def cached_granule(cache_dir: Path, spec: GranuleSpec, layout: Layout) -> Path:
