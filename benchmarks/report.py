@@ -1,13 +1,13 @@
-"""Write ``RESULTS.md`` and the plot from a `benchmarks.run.BenchmarkResult`."""
+"""Write ``RESULTS.md`` and the plot from a `benchmarks.results.BenchmarkResult`: rendering only
+(it measures nothing and does not import `benchmarks.run`)."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from benchmarks.run import BenchmarkResult, Row
+from benchmarks.results import BEAM_VARIABLES, BenchmarkResult, Row
 
 __all__ = ["BOOK_END", "BOOK_START", "merge_section", "write_report"]
 
@@ -172,7 +172,7 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         f"serving each reader (about {_emulator_ms_per_get(result):.2f} ms of CPU per GET for "
         "`helpers`; S3's own CPU costs a reader nothing).",
         *_allocator_line(m),
-        f"- Read: the five photon variables of gt1l ({', '.join(_names())}).",
+        f"- Read: the five photon variables of gt1l ({', '.join(BEAM_VARIABLES)}).",
         "- floor = depth x latency + MB needed / (conns x bandwidth) + zlib inflate time / "
         f"{result.cores} cores; conns = the most requests the reader had in flight at once; "
         "depth = 2 + chunk B-tree levels (metadata, each index level, chunks); over-read = MB "
@@ -229,12 +229,6 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
     out.write_text(merge_section(out.read_text() if out.exists() else "", "\n".join(lines)))
     if plot is not None:
         _plot(result, plot)
-
-
-def _names() -> tuple[str, ...]:
-    from benchmarks.run import NAMES
-
-    return tuple(n.rsplit("/", 1)[-1] for n in NAMES)
 
 
 def _plot(result: BenchmarkResult, path: Path) -> None:

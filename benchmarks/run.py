@@ -14,14 +14,13 @@ import argparse
 import ctypes
 import gc
 import http.client
-import json
 import os
 import platform
 import re
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -30,74 +29,18 @@ import numpy as np
 from benchmarks.granule import GranuleSpec, Layout, cached_granule
 from benchmarks.layout import Needs, measure_needs, reference_arrays
 from benchmarks.readers import READERS, Reader, h5coro_available
+from benchmarks.report import write_report
+from benchmarks.results import NAMES, BenchmarkResult, Row, load_results, save_results
 from benchmarks.s3server import Conditions, S3Emulator
 
-__all__ = ["BenchmarkResult", "Row", "load_results", "main", "run_benchmark"]
+__all__ = ["main", "run_benchmark"]
 
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "nsidc-cumulus-prod-protected"
 PREFIX = "ATLAS/ATL03"
-BEAM_VARIABLES = ("h_ph", "lat_ph", "lon_ph", "dist_ph_along", "delta_time")
-NAMES = tuple(f"gt1l/heights/{v}" for v in BEAM_VARIABLES)
 REPEATS = 3
 REPEAT_BELOW = 15.0
 """Readers faster than this (seconds) run `REPEATS` times; the median is reported."""
-
-
-@dataclass
-class Row:
-    """One reader on one granule at one latency."""
-
-    layout: str
-    latency_ms: float
-    reader: str
-    gets: int
-    bytes_moved: int
-    bytes_needed: int
-    connections: int
-    depth: int
-    wall: float
-    cpu: float
-    floor: float
-    identical: bool
-    error: str = ""
-    floor_isal: float = 0.0
-    """The floor with ISA-L's inflate time instead of zlib's (stricter)."""
-    emulator_cpu: float = 0.0
-    """CPU seconds the S3 emulator spent serving the reader (last run), on the same cores."""
-
-    @property
-    def over_read(self) -> float:
-        """Bytes moved / bytes needed."""
-        return self.bytes_moved / self.bytes_needed if self.bytes_needed else float("nan")
-
-    @property
-    def wall_over_floor(self) -> float:
-        """Wall time / floor."""
-        return self.wall / self.floor if self.floor else float("nan")
-
-
-@dataclass
-class BenchmarkResult:
-    """Everything the report needs."""
-
-    command: str
-    size_bytes: int
-    bandwidth: float
-    latencies_ms: list[float]
-    cores: int
-    rows: list[Row] = field(default_factory=list)
-    needs: dict[str, dict[str, Any]] = field(default_factory=dict)
-    emulator: dict[str, float] = field(default_factory=dict)
-    pairing: dict[str, Any] | None = None
-    machine: dict[str, Any] = field(default_factory=dict)
-    versions: dict[str, str] = field(default_factory=dict)
-    readers: dict[str, tuple[str, str]] = field(default_factory=dict)
-    seconds: float = 0.0
-    finished: str = ""
-    """When the run ended, ``YYYY-MM-DD HH:MM UTC``."""
-    warmup: bool = False
-    """Whether fast readers ran once untimed before their timed runs (see `run_one`)."""
 
 
 def parse_size(text: str) -> int:
@@ -374,20 +317,6 @@ def run_benchmark(
     return result
 
 
-def load_results(path: Path) -> BenchmarkResult:
-    """The `BenchmarkResult` that a run saved as JSON (``results.json`` beside the report)."""
-    try:
-        data = json.loads(Path(path).read_text())
-        rows = [Row(**row) for row in data.pop("rows")]
-        return BenchmarkResult(**data, rows=rows)
-    except FileNotFoundError:
-        raise SystemExit(f"{path} does not exist: run `python -m benchmarks run` first.") from None
-    except (ValueError, TypeError, KeyError) as err:
-        raise SystemExit(
-            f"{path} is not the results of this version of the benchmark ({err}); run it again."
-        ) from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m benchmarks run [options]`` or ``python -m benchmarks report``."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
@@ -410,8 +339,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     report.add_argument("--results", type=Path, default=ROOT / "benchmarks" / "results.json")
     args = parser.parse_args(argv)
-    from benchmarks.report import write_report
-
     if args.command == "report":
         write_report(load_results(args.results), args.out, args.plot)
         print(f"wrote {args.out} and {args.plot} from {args.results}")
@@ -435,10 +362,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     result.machine["allocator"] = allocator
     result.machine["first_touch_ms_per_mb"] = first_touch
     write_report(result, args.out, args.plot)
-    args.out.with_name("results.json").write_text(
-        json.dumps(
-            {**asdict(result), "rows": [asdict(r) for r in result.rows]}, indent=1, default=str
-        )
-    )
+    save_results(result, args.out.with_name("results.json"))
     print(f"wrote {args.out} and {args.plot}")
     return 0 if all(r.identical for r in result.rows) else 1

@@ -11,7 +11,8 @@ from benchmarks.granule import GranuleSpec, cached_granule
 from benchmarks.layout import measure_needs
 from benchmarks.pairing import make_scene, run_pairing
 from benchmarks.readers import READERS, h5coro_available
-from benchmarks.run import NAMES, run_benchmark
+from benchmarks.results import NAMES
+from benchmarks.run import run_benchmark
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +88,7 @@ def test_pairing_agrees_with_the_seed_way_on_a_small_scene() -> None:
     assert p.helpers_paired >= p.seed_paired > 0
 
 
-@pytest.mark.parametrize("module", ["granule", "report", "s3server"])
+@pytest.mark.parametrize("module", ["granule", "report", "results", "s3server"])
 def test_benchmark_module_examples_run(module: str) -> None:
     import doctest
     import importlib
@@ -102,7 +103,8 @@ def test_the_report_is_written_again_from_the_saved_results(result, tmp_path: Pa
     from dataclasses import asdict
 
     from benchmarks.report import write_report
-    from benchmarks.run import load_results, main
+    from benchmarks.results import load_results
+    from benchmarks.run import main
 
     saved = tmp_path / "results.json"
     saved.write_text(json.dumps({**asdict(result), "rows": [asdict(r) for r in result.rows]}))
@@ -115,3 +117,59 @@ def test_the_report_is_written_again_from_the_saved_results(result, tmp_path: Pa
     saved.write_text('{"rows": [{"reader": "seed"}]}')
     with pytest.raises(SystemExit, match="not the results of this version"):
         load_results(saved)
+
+
+def _benchmark_imports() -> dict[str, set[str]]:
+    """Module -> the `benchmarks` modules it imports anywhere (top level or inside functions,
+    TYPE_CHECKING blocks included), read with ast from the source files."""
+    import ast
+
+    package = Path(__file__).resolve().parent.parent / "benchmarks"
+    modules = {p.stem for p in package.glob("*.py")} - {"__init__"}
+    graph: dict[str, set[str]] = {}
+    for name in modules:
+        found: set[str] = set()
+        for node in ast.walk(ast.parse((package / f"{name}.py").read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                target = node.module.removeprefix("benchmarks").lstrip(".")
+                if node.level or node.module.startswith("benchmarks"):
+                    found |= {target} if target else {a.name for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {
+                    a.name.split(".")[1] for a in node.names if a.name.startswith("benchmarks.")
+                }
+        graph[name] = found & modules
+    return graph
+
+
+def test_benchmark_modules_import_each_other_without_a_cycle() -> None:
+    graph = _benchmark_imports()
+    assert "results" in graph["run"] and "results" in graph["report"]
+    assert "run" not in graph["report"] and "report" not in graph["results"]
+
+    def reachable(start: str) -> set[str]:
+        seen, todo = set(), list(graph[start])
+        while todo:
+            module = todo.pop()
+            if module not in seen:
+                seen.add(module)
+                todo.extend(graph[module])
+        return seen
+
+    cycles = sorted(m for m in graph if m in reachable(m))
+    assert cycles == [], f"import cycle through {cycles}: {graph}"
+
+
+@pytest.mark.parametrize(
+    ("module", "absent"),
+    [("report", "benchmarks.run"), ("results", "benchmarks.run"), ("results", "benchmarks.report")],
+)
+def test_each_benchmark_module_imports_alone(module: str, absent: str) -> None:
+    """In a fresh interpreter: the module imports by itself and does not pull in `absent`."""
+    import subprocess
+    import sys
+
+    code = f"import sys, benchmarks.{module}; sys.exit(1 if {absent!r} in sys.modules else 0)"
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, f"benchmarks.{module} imports {absent}: {done.stderr[-2000:]}"
