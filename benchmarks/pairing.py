@@ -2,7 +2,8 @@
 
 The swath is a deterministic 1 km grid around 82 N, 60 W (rotated, as a MODIS swath crosses the
 Arctic) with a smooth cloud field leaving about 30 % of the pixels valid; the segments follow a
-straight ground track across it. Both ways run on the same arrays: the seed tutorial's
+straight ground track across it. Both ways run on the same arrays, with the radius of the
+tutorials' rule (`helpers.PAIRING_RULE`): the seed tutorial's
 ``pyresample.kd_tree.resample_nearest`` on the masked swath, and `helpers.pair_nearest`.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helpers.pairing import pair_nearest
+from helpers.pairing import PAIRING_RULE, pair_nearest
 
 __all__ = ["PairingResult", "make_scene", "run_pairing"]
 
@@ -75,10 +76,11 @@ class PairingResult:
 
 
 def run_pairing(scene: dict[str, np.ndarray] | None = None, repeat: int = 3) -> PairingResult:
-    """Time the seed way and `helpers.pair_nearest` on the same scene (radius 1000 m)."""
+    """Time the seed way and `helpers.pair_nearest` on the same scene (``PAIRING_RULE.radius_m``)."""
     from pyresample import geometry, kd_tree
 
     s = scene or make_scene()
+    radius = PAIRING_RULE.radius_m
     seed_times, fast_times, again_times = [], [], []
     seed = fast = None
     for _ in range(repeat):
@@ -86,11 +88,11 @@ def run_pairing(scene: dict[str, np.ndarray] | None = None, repeat: int = 3) -> 
         swath = geometry.SwathDefinition(lons=s["lon"], lats=s["lat"])
         track = geometry.SwathDefinition(lons=s["plon"], lats=s["plat"])
         seed = kd_tree.resample_nearest(
-            swath, s["sst"], track, radius_of_influence=1000, fill_value=None
+            swath, s["sst"], track, radius_of_influence=radius, fill_value=None
         )
         seed_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        fast = pair_nearest(s["lon"], s["lat"], s["sst"], s["plon"], s["plat"], radius_m=1000)
+        fast = pair_nearest(s["lon"], s["lat"], s["sst"], s["plon"], s["plat"], radius_m=radius)
         fast_times.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         fast.sample(s["sst"])

@@ -6,9 +6,11 @@ Run it under the Earthdata sandbox (or live, logged in, on a us-west-2 hub)::
 
 For each worker count it starts a ``LocalCluster`` (processes, one thread each), checks what
 every worker inherited (network guard, proxy, CA bundle, Earthdata credentials in its own
-environment; nothing is sent to it), logs the workers in (`helpers.login_worker`), then times
-tutorial 04's two rounds of tasks: choosing a MODIS swath for every ATL07 granule
-(`helpers.choose_modis`), then pairing every chosen pair (`helpers.pair_granules`). A failed
+environment; nothing is sent to it), sends them tutorial 04's task functions
+(``notebooks/season_tasks.py``, with ``client.upload_file`` as the notebook does) and logs them in
+(``season_tasks.login_worker``), then times tutorial 04's two rounds of tasks: choosing a MODIS
+swath for every ATL07 granule (``season_tasks.choose_swath``, the rule of `helpers.pairing`), then
+pairing every chosen pair (``season_tasks.pair_granules``). A failed
 granule is reported, not raised. It prints a Markdown section; ``--write benchmarks/RESULTS.md``
 puts it at the end of that file, between its own markers, replacing an earlier copy of itself
 and nothing else (the file is re-read just before it is written).
@@ -30,6 +32,10 @@ START = "<!-- season_dask: start (written by python -m benchmarks.season_dask --
 END = "<!-- season_dask: end -->"
 SEASON_BBOX = (-15.0, 76.0, 15.0, 81.0)
 SEASON_TEMPORAL = ("2019-06-23T00:00:00Z", "2019-06-26T23:59:59Z")
+# Notebook 04's task functions are a file next to the notebook, not a package: this process finds
+# it by putting notebooks/ on sys.path (as the notebook, run from notebooks/, does), the workers
+# get it with client.upload_file.
+SEASON_TASKS = Path(__file__).resolve().parents[1] / "notebooks" / "season_tasks.py"
 
 
 @dataclass
@@ -78,23 +84,36 @@ def worker_environment() -> dict[str, Any]:
     }
 
 
+def _season_tasks() -> Any:
+    """Import notebooks/season_tasks.py (from notebooks/ on sys.path)."""
+    if str(SEASON_TASKS.parent) not in sys.path:
+        sys.path.insert(0, str(SEASON_TASKS.parent))
+    import season_tasks
+
+    return season_tasks
+
+
 def _choose(atl07: Any, candidates: list[Any]) -> dict[str, Any]:
+    import season_tasks  # on a worker: there by client.upload_file
+
     import helpers
 
     try:
-        return helpers.choose_modis(atl07, candidates, SEASON_BBOX)
+        return season_tasks.choose_swath(atl07, candidates, SEASON_BBOX)
     except Exception as err:  # one broken granule must not stop the season
-        name = helpers.tables.granule_name(atl07)
+        name = helpers.granule_name(atl07)
         return {"atl07": name, "status": f"failed: {type(err).__name__}: {err}"}
 
 
 def _pair(atl07: Any, modis: Any) -> dict[str, Any]:
+    import season_tasks  # on a worker: there by client.upload_file
+
     import helpers
 
     try:
-        summary, segments = helpers.pair_granules(atl07, modis, SEASON_BBOX)
+        summary, segments = season_tasks.pair_granules(atl07, modis, SEASON_BBOX)
     except Exception as err:
-        name = helpers.tables.granule_name(atl07)
+        name = helpers.granule_name(atl07)
         return {"atl07": name, "status": f"failed: {type(err).__name__}: {err}"}
     summary["segment_rows"] = len(segments)
     return summary
@@ -106,7 +125,8 @@ def season(workers: int, atl07: list[Any], modis: list[Any]) -> tuple[Run, dict[
 
     import helpers
 
-    by_name = {helpers.tables.granule_name(g): g for g in modis}
+    season_tasks = _season_tasks()
+    by_name = {helpers.granule_name(g): g for g in modis}
     with (
         LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0"
@@ -114,7 +134,8 @@ def season(workers: int, atl07: list[Any], modis: list[Any]) -> tuple[Run, dict[
         Client(cluster) as client,
     ):
         environments = client.run(worker_environment)
-        logins = client.run(helpers.login_worker)
+        client.upload_file(str(SEASON_TASKS))
+        logins = client.run(season_tasks.login_worker)
         start = time.perf_counter()
         futures = [
             client.submit(_choose, g, helpers.candidates_for(g, modis), pure=False) for g in atl07
@@ -151,7 +172,7 @@ def by_name_atl07(atl07: list[Any], name: str) -> Any:
     """The ATL07 granule called `name`."""
     import helpers
 
-    return next(g for g in atl07 if helpers.tables.granule_name(g) == name)
+    return next(g for g in atl07 if helpers.granule_name(g) == name)
 
 
 def write_section(path: Path, section: str) -> None:
@@ -231,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import helpers
 
-    helpers.login(person_is_present=False, report=False)
+    helpers.retry_transient_errors()
+    status = helpers.login_status(earthaccess.login())
     atl07 = earthaccess.search_data(
         short_name="ATL07",
         version="006",
@@ -255,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
                 best = run
         assert best is not None
         runs.append(best)
-    region = "us-west-2" if helpers.login_status().in_region else "elsewhere (HTTPS)"
+    region = "us-west-2" if status.in_region else "elsewhere (HTTPS)"
     if args.json:
         rows = [{**asdict(r), "total_s": r.total_s, "pairs_per_s": r.pairs_per_s} for r in runs]
         print(json.dumps({"region": region, "runs": rows, "checks": checks}, indent=1))

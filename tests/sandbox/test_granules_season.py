@@ -254,12 +254,15 @@ def test_the_faulty_file_is_served_as_it_is(season_sandbox: Sandbox) -> None:
 TTL_S = 6.0
 SEASON_ON_DASK = """
 import json, sys, time, warnings
+sys.path.insert(0, {notebooks!r})  # notebook 04's folder: its season_tasks.py
 import earthaccess
 from dask.distributed import Client, LocalCluster
 import helpers
+import season_tasks
 
 BBOX, TEMPORAL, TTL = {bbox!r}, {temporal!r}, {ttl!r}
-helpers.login(person_is_present=False, report=False)
+helpers.retry_transient_errors()
+status = helpers.login_status(earthaccess.login())
 atl07 = earthaccess.search_data(
     short_name="ATL07", provider="NSIDC_CPRD", bounding_box=BBOX, temporal=TEMPORAL
 )
@@ -270,9 +273,9 @@ modis = earthaccess.search_data(
 
 def choose(granule, candidates):
     try:
-        return helpers.choose_modis(granule, candidates, BBOX)
+        return season_tasks.choose_swath(granule, candidates, BBOX)
     except Exception as err:
-        return {{"atl07": helpers.tables.granule_name(granule), "status": type(err).__name__}}
+        return {{"atl07": helpers.granule_name(granule), "status": type(err).__name__}}
 
 
 def inherited():
@@ -284,19 +287,20 @@ def inherited():
 with LocalCluster(
     n_workers=2, threads_per_worker=1, processes=True, dashboard_address='127.0.0.1:0'
 ) as cluster, Client(cluster) as client:
+    client.upload_file({notebooks!r} + "/season_tasks.py")  # as notebook 04 does
     workers = sorted(client.run(inherited).values())
     candidates = [helpers.candidates_for(g, modis) for g in atl07]
     rows = client.gather(client.map(choose, atl07, candidates, pure=False))
     time.sleep(TTL + 1)  # every S3 credential issued so far has expired
     chosen = [(a, r) for a, r in zip(atl07, rows) if r["status"] == "chosen"]
-    by_name = {{helpers.tables.granule_name(m): m for m in modis}}
+    by_name = {{helpers.granule_name(m): m for m in modis}}
     futures = [
-        client.submit(helpers.pair_granules, a, by_name[r["modis"]], BBOX, pure=False)
+        client.submit(season_tasks.pair_granules, a, by_name[r["modis"]], BBOX, pure=False)
         for a, r in chosen
     ]
     summaries = [summary for summary, _ in client.gather(futures)]
 print(json.dumps({{
-    "in_region": helpers.login_status().in_region,
+    "in_region": status.in_region,
     "workers": workers,
     "statuses": sorted(r["status"] for r in rows),
     "paired": [s["status"] for s in summaries],
@@ -321,7 +325,10 @@ def short_lived(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_dask_workers_pair_the_season_after_their_credentials_expired(short_lived: Sandbox):
-    code = SEASON_ON_DASK.format(bbox=SEASON_BBOX, temporal=SEASON_TEMPORAL, ttl=TTL_S)
+    notebooks = str(Path(__file__).resolve().parents[2] / "notebooks")
+    code = SEASON_ON_DASK.format(
+        bbox=SEASON_BBOX, temporal=SEASON_TEMPORAL, ttl=TTL_S, notebooks=notebooks
+    )
     result = run_python(short_lived, code, timeout=300)
     assert result["in_region"] is True  # S3 reads: the credentials matter
     proxy = short_lived.env()["HTTPS_PROXY"]

@@ -1,12 +1,16 @@
-"""helpers.season: tutorial 03's pairing as task functions for a season (no network).
+"""notebooks/season_tasks.py: tutorial 04's task functions (no network).
 
-Small ATL07 and MODIS L2P files are built with ``tests/helpers_data.py`` and then given a known
-geometry: a track going north across a box, and swaths that see it, do not see it, or are not
-files at all. earthaccess is replaced where credentials or opening are tested.
+The task functions open local files here (`open_fresh` replaced), the credentials functions talk
+to a stand-in of earthaccess; the sandbox test (tests/sandbox/test_granules_season.py) runs them
+on Dask workers against the emulated services.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import gc
+import sys
+import threading
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,11 +20,14 @@ import h5py
 import numpy as np
 import pandas as pd
 import pytest
+from earthaccess.exceptions import LoginStrategyUnavailable
 from helpers_data import FLOAT32_MAX, make_atl07, make_modis_l2p
 
 import helpers
-from helpers import season
-from helpers.errors import NotLoggedInError, S3CredentialsError
+from helpers import PAIRING_RULE
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "notebooks"))  # as the notebook
+import season_tasks  # noqa: E402
 
 BBOX = (-1.0, 79.0, 1.0, 80.0)
 N_SEGMENTS = 200
@@ -64,7 +71,7 @@ def build_modis(path: Path, *, quality: int = 5, seen: bool = True) -> Path:
         f["sea_surface_temperature"][0] = raw_sst
         q = np.where(water, quality, 2) if seen else np.zeros(lat.shape)
         f["quality_level"][0] = q.astype("i1")
-        f["l2p_flags"][0] = np.where(water, 0, helpers.season.L2P_ICE).astype("i2")
+        f["l2p_flags"][0] = np.where(water, 0, PAIRING_RULE.l2p_ice).astype("i2")
         f["sst_dtime"][0] = np.full(lat.shape, 60, "i2")
     return path
 
@@ -103,14 +110,16 @@ def local_opening(monkeypatch: pytest.MonkeyPatch, files: dict[str, Path]) -> li
     opened: list[str] = []
 
     def open_local(g: Mapping[str, Any]) -> Any:
-        name = helpers.tables.granule_name(g)
+        name = helpers.granule_name(g)
         opened.append(name)
         return files[name].open("rb")
 
-    monkeypatch.setattr(season, "open_fresh", open_local)
-    monkeypatch.setattr(season, "login_worker", lambda: None)
+    monkeypatch.setattr(season_tasks, "open_fresh", open_local)
+    monkeypatch.setattr(season_tasks, "login_worker", lambda: None)
     return opened
 
+
+WIDE = dataclasses.replace(PAIRING_RULE, radius_m=3000)  # the test swath's pixels are ~3 km
 
 # overpass over BBOX: the middle of the track's 388 s, 2019-06-22 06:18:08 UTC or so
 ATL07 = granule(ATL07_NAME, "2019-06-22T06:14:53Z", "2019-06-22T06:21:22Z", "Unspecified")
@@ -120,7 +129,7 @@ ATL07 = granule(ATL07_NAME, "2019-06-22T06:14:53Z", "2019-06-22T06:21:22Z", "Uns
 
 
 def test_read_track_takes_a_strong_beam_and_marks_the_box(files: dict[str, Path]) -> None:
-    track = season.read_track(files[ATL07_NAME], BBOX)
+    track = season_tasks.read_track(files[ATL07_NAME], BBOX)
     assert track.attrs["beam"] == "gt1l"  # sc_orient 0: the left beams are strong
     assert list(track.columns) == ["longitude", "latitude", "time", "height", "ssh_flag", "in_box"]
     assert len(track) == N_SEGMENTS and np.isnan(track["height"].iloc[0])
@@ -130,23 +139,24 @@ def test_read_track_takes_a_strong_beam_and_marks_the_box(files: dict[str, Path]
 
 
 def test_read_swath_decodes_the_one_element_attributes(files: dict[str, Path]) -> None:
-    swath = season.read_swath(files["sees"])
+    swath = season_tasks.read_swath(files["sees"])
     assert swath.lat.shape == (60, 40) and swath.sst.dtype == np.float32
     water = swath.lat < 79.2
     assert np.allclose(swath.sst[water], 271.65) and np.allclose(swath.sst[~water], 268.15)
     assert swath.start == np.datetime64("2019-06-22T10:00:01")
     assert np.all(swath.seconds == 60.0)
-    assert swath.trustworthy()[water].all() and not swath.trustworthy()[~water].any()
-    screening = season.read_swath(files["cloudy"], screening=True)
+    trustworthy = PAIRING_RULE.trustworthy(swath.quality, swath.flags)
+    assert trustworthy[water].all() and not trustworthy[~water].any()
+    screening = season_tasks.read_swath(files["cloudy"], screening=True)
     assert (screening.quality == 0).all() and np.isnan(screening.sst).all()
 
 
 # ---------------------------------------------------------------- pairing in memory
 
 
-def small_swath(quality: np.ndarray, flags: np.ndarray | None = None) -> season.Swath:
+def small_swath(quality: np.ndarray, flags: np.ndarray | None = None) -> season_tasks.Swath:
     lat, lon = np.meshgrid(np.linspace(79.0, 79.1, 12), np.linspace(0.0, 0.05, 3), indexing="ij")
-    return season.Swath(
+    return season_tasks.Swath(
         lon,
         lat,
         np.round(260.0 + 100 * (lat - 79.0), 3),
@@ -168,7 +178,7 @@ def test_pairing_filters_pixels_before_searching_the_nearest() -> None:
             "time": pd.to_datetime(["2019-06-23T02:45:30"] * 3),
         }
     )
-    paired = season.pair_track(track, swath, radius_m=1500)
+    paired = season_tasks.pair_track(track, swath, dataclasses.replace(PAIRING_RULE, radius_m=1500))
     first = paired.iloc[0]
     assert first["temperature"] == pytest.approx(swath.sst[5, 1])  # any value: the nearest row
     assert first["sst"] in (pytest.approx(swath.sst[4, 1]), pytest.approx(swath.sst[6, 1]))
@@ -180,63 +190,23 @@ def test_pairing_filters_pixels_before_searching_the_nearest() -> None:
 
 def test_ice_and_land_are_never_a_trustworthy_sst() -> None:
     flags = np.zeros((12, 3))
-    flags[:, 0] = helpers.season.L2P_ICE
-    flags[:, 2] = helpers.season.L2P_LAND
+    flags[:, 0] = PAIRING_RULE.l2p_ice
+    flags[:, 2] = PAIRING_RULE.l2p_land
     swath = small_swath(np.full((12, 3), 5), flags)
-    assert swath.trustworthy().sum() == 12 and swath.trustworthy()[:, 1].all()
+    trustworthy = PAIRING_RULE.trustworthy(swath.quality, swath.flags)
+    assert trustworthy.sum() == 12 and trustworthy[:, 1].all()
     track = pd.DataFrame(
         {"longitude": [0.0], "latitude": [79.05], "time": pd.to_datetime(["2019-06-23T03:00"])}
     )
-    paired = season.pair_track(track, swath, radius_m=5000)
-    assert paired["l2p_flags"].iloc[0] == helpers.season.L2P_ICE  # nearest pixel: on the ice
+    paired = season_tasks.pair_track(track, swath, dataclasses.replace(PAIRING_RULE, radius_m=5000))
+    assert paired["l2p_flags"].iloc[0] == PAIRING_RULE.l2p_ice  # nearest pixel: on the ice
     assert paired["sst_distance"].iloc[0] > 500  # the SST comes from the middle column
-
-
-def test_seen_fraction_counts_segments_with_any_value_nearby() -> None:
-    quality = np.zeros((12, 3))
-    quality[:6] = 1  # the southern half retrieved something
-    swath = small_swath(quality)
-    track = pd.DataFrame({"longitude": [0.025] * 4, "latitude": [79.01, 79.03, 79.08, 79.095]})
-    assert season.seen_fraction(track, swath, radius_m=600) == 0.5
-    assert season.seen_fraction(track.iloc[:0], swath) == 0.0
-
-
-# ---------------------------------------------------------------- candidates
-
-
-def test_candidates_are_day_swaths_within_the_window_closest_first() -> None:
-    modis = [
-        granule("late", "2019-06-22T07:55:01Z", "2019-06-22T08:00:00Z"),
-        granule("night", "2019-06-22T06:10:01Z", "2019-06-22T06:15:00Z", "Night"),
-        granule("close", "2019-06-22T06:05:01Z", "2019-06-22T06:10:00Z"),
-        granule("too-late", "2019-06-22T08:30:01Z", "2019-06-22T08:35:00Z"),
-        granule(
-            "20190622062001-JPL-L2P_GHRSST-SSTskin-MODIS_A-D-v02.0-fv01.0",
-            "2019-06-22T06:20:01Z",
-            "2019-06-22T06:25:00Z",
-            "Unspecified",  # no flag in CMR: the "-D-" of the name says Day
-        ),
-    ]
-    names = [helpers.tables.granule_name(g) for g in season.candidates_for(ATL07, modis)]
-    assert names == [
-        "20190622062001-JPL-L2P_GHRSST-SSTskin-MODIS_A-D-v02.0-fv01.0",
-        "close",
-        "late",
-    ]
-    narrow = season.candidates_for(ATL07, modis, max_offset=timedelta(minutes=15))
-    assert [helpers.tables.granule_name(g) for g in narrow] == [names[0], "close"]
-
-
-def test_granule_times_are_naive_utc() -> None:
-    begin, end = season.granule_times(ATL07)
-    assert begin == pd.Timestamp("2019-06-22T06:14:53") and begin.tzinfo is None
-    assert (end - begin).total_seconds() == 389
 
 
 # ---------------------------------------------------------------- the task functions
 
 
-def test_choose_modis_takes_the_closest_swath_that_sees_the_track(
+def test_choose_swath_takes_the_closest_swath_that_sees_the_track(
     local_opening: list[str],
 ) -> None:
     candidates = [
@@ -245,7 +215,7 @@ def test_choose_modis_takes_the_closest_swath_that_sees_the_track(
         granule("sees", "2019-06-22T05:35:01Z", "2019-06-22T05:40:00Z"),  # -41 min: chosen
         granule("never-opened", "2019-06-22T04:20:01Z", "2019-06-22T04:25:00Z"),
     ]
-    row = season.choose_modis(ATL07, candidates, BBOX, radius_m=3000)
+    row = season_tasks.choose_swath(ATL07, candidates, BBOX, rule=WIDE)
     assert row["status"] == "chosen" and row["modis"] == "sees"
     assert row["beam"] == "gt1l" and row["box_segments"] == 100
     assert row["offset_min"] == -41 and row["seen_pct"] == 100.0
@@ -258,29 +228,29 @@ def test_choose_modis_takes_the_closest_swath_that_sees_the_track(
     assert local_opening == [ATL07_NAME, "cloudy", "broken", "sees"]  # stops at the winner
 
 
-def test_choose_modis_says_why_nothing_was_chosen(local_opening: list[str]) -> None:
+def test_choose_swath_says_why_nothing_was_chosen(local_opening: list[str]) -> None:
     cloudy = granule("cloudy", "2019-06-22T06:15:01Z", "2019-06-22T06:20:00Z")
     far = granule("sees", "2019-06-22T01:00:01Z", "2019-06-22T01:05:00Z")
-    assert season.choose_modis(ATL07, [cloudy], BBOX)["status"] == "no MODIS sees the track"
-    row = season.choose_modis(ATL07, [far], BBOX)
+    assert season_tasks.choose_swath(ATL07, [cloudy], BBOX)["status"] == "no MODIS sees the track"
+    row = season_tasks.choose_swath(ATL07, [far], BBOX)
     assert row["status"] == "no MODIS within 2 h" and row["modis"] is None
-    elsewhere = season.choose_modis(ATL07, [far], (100.0, 10.0, 101.0, 11.0))
+    elsewhere = season_tasks.choose_swath(ATL07, [far], (100.0, 10.0, 101.0, 11.0))
     assert elsewhere["status"] == "track misses the box" and elsewhere["box_segments"] == 0
 
 
-def test_choose_modis_raises_when_the_atl07_granule_is_broken(
+def test_choose_swath_raises_when_the_atl07_granule_is_broken(
     local_opening: list[str], files: dict[str, Path]
 ) -> None:
     files[ATL07_NAME].write_bytes(files[ATL07_NAME].read_bytes()[:4096])  # cut short
     with pytest.raises(OSError, match="truncated"):
-        season.choose_modis(ATL07, [], BBOX)
+        season_tasks.choose_swath(ATL07, [], BBOX)
 
 
 def test_pair_granules_summarises_the_box_and_returns_every_segment(
     local_opening: list[str],
 ) -> None:
     modis = granule("sees", "2019-06-22T05:35:01Z", "2019-06-22T05:40:00Z")
-    summary, segments = season.pair_granules(ATL07, modis, BBOX, radius_m=3000)
+    summary, segments = season_tasks.pair_granules(ATL07, modis, BBOX, rule=WIDE)
     assert len(segments) == N_SEGMENTS and (segments["atl07"] == ATL07_NAME).all()
     box = segments[segments["in_box"]]
     water, ice = box["latitude"] < 79.2, box["latitude"] > 79.25  # pixels up to 3 km away
@@ -300,12 +270,14 @@ def test_pair_granules_summarises_the_box_and_returns_every_segment(
 
 
 class FakeEarthaccess:
-    """What fresh_s3_credentials and open_fresh use of earthaccess, counting DAAC requests."""
+    """What the credential functions use of earthaccess, counting DAAC requests and logins."""
 
     def __init__(self, clock: list[datetime], ttl: timedelta, *, in_region: bool) -> None:
         self.clock, self.ttl, self.requests = clock, ttl, 0
         self.__auth__ = type("Auth", (), {"authenticated": True})()
         self.__store__ = type("Store", (), {"in_region": in_region})()
+        self.opened: list[Any] = []
+        self.logins: list[str] = []
 
     def get_s3_credentials(self, **kwargs: Any) -> dict[str, str]:
         self.requests += 1
@@ -317,15 +289,24 @@ class FakeEarthaccess:
             "expiration": expiration.strftime("%Y-%m-%d %H:%M:%S+00:00"),
         }
 
+    def open(self, granules: list[Any], **kwargs: Any) -> list[str]:
+        self.opened.append((granules, kwargs))
+        return ["https file"]
+
+    def login(self, strategy: str) -> Any:
+        self.logins.append(strategy)
+        if strategy == "environment":  # nothing in this worker's environment
+            raise LoginStrategyUnavailable("no EARTHDATA_* variables")
+        self.__auth__.authenticated = True
+        return self.__auth__
+
 
 @pytest.fixture()
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeEarthaccess:
-    import sys
-
     clock = [datetime(2019, 6, 23, 2, 0, tzinfo=UTC)]
     fake = FakeEarthaccess(clock, timedelta(hours=1), in_region=True)
-    monkeypatch.setitem(sys.modules, "earthaccess", fake)
-    monkeypatch.setattr(season, "_credentials", {})
+    monkeypatch.setattr(season_tasks, "earthaccess", fake)
+    monkeypatch.setattr(season_tasks, "_credentials", {})
     return fake
 
 
@@ -335,29 +316,29 @@ def test_credentials_are_reused_until_they_near_their_expiration(fake: FakeEarth
     def now() -> datetime:
         return fake.clock[0]
 
-    first = season.fresh_s3_credentials(g, now=now)
+    first = season_tasks.fresh_s3_credentials(g, now=now)
     fake.clock[0] += timedelta(minutes=49)  # 11 minutes left: kept
-    assert season.fresh_s3_credentials(g, now=now) is first and fake.requests == 1
+    assert season_tasks.fresh_s3_credentials(g, now=now) is first and fake.requests == 1
     fake.clock[0] += timedelta(minutes=2)  # 9 minutes left: replaced
-    second = season.fresh_s3_credentials(g, now=now)
+    second = season_tasks.fresh_s3_credentials(g, now=now)
     assert second["accessKeyId"] == "key2" and fake.requests == 2
     fake.clock[0] += timedelta(minutes=30)
-    assert season.fresh_s3_credentials(g, now=now, margin=timedelta(minutes=45)) is not second
+    assert season_tasks.fresh_s3_credentials(g, now=now, margin=timedelta(minutes=45)) is not second
 
 
 def test_short_lived_credentials_are_fetched_for_every_file(fake: FakeEarthaccess) -> None:
     fake.ttl = timedelta(minutes=5)  # shorter than the margin
     g = granule("a", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z")
     for _ in range(3):
-        season.fresh_s3_credentials(g, now=lambda: fake.clock[0])
+        season_tasks.fresh_s3_credentials(g, now=lambda: fake.clock[0])
     assert fake.requests == 3
 
 
-def test_no_expiration_means_55_minutes(fake: FakeEarthaccess) -> None:
+def test_no_expiration_means_55_minutes() -> None:
     issued = datetime(2019, 6, 23, 2, 0, tzinfo=UTC)
-    assert season._expiration({}, issued) == issued + timedelta(minutes=55)
-    assert season._expiration({"expiration": "2019-06-23 03:00:00+00:00"}, issued) == datetime(
-        2019, 6, 23, 3, 0, tzinfo=UTC
+    assert season_tasks._expiration({}, issued) == issued + timedelta(minutes=55)
+    assert season_tasks._expiration({"expiration": "2019-06-23 03:00:00+00:00"}, issued) == (
+        datetime(2019, 6, 23, 3, 0, tzinfo=UTC)
     )
 
 
@@ -366,11 +347,11 @@ def test_no_credentials_or_no_login_is_a_clear_error(
 ) -> None:
     g = granule("a", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z")
     monkeypatch.setattr(fake, "get_s3_credentials", lambda **kwargs: {})
-    with pytest.raises(S3CredentialsError, match="POCLOUD"):
-        season.fresh_s3_credentials(g)
+    with pytest.raises(helpers.S3CredentialsError, match="POCLOUD"):
+        season_tasks.fresh_s3_credentials(g)
     fake.__auth__.authenticated = False
-    with pytest.raises(NotLoggedInError, match="login_worker"):
-        season.fresh_s3_credentials(g)
+    with pytest.raises(helpers.NotLoggedInError, match="login_worker"):
+        season_tasks.fresh_s3_credentials(g)
 
 
 class CloudGranule(dict):
@@ -402,49 +383,98 @@ def test_open_fresh_reads_s3_in_region_with_fresh_credentials(
 
     monkeypatch.setattr(s3fs, "S3FileSystem", FakeS3)
     g = CloudGranule(granule("x", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z"))
-    path, mode, kwargs = season.open_fresh(g)
+    path, mode, kwargs = season_tasks.open_fresh(g)
     assert path.startswith("s3://podaac-ops-cumulus-protected/") and mode == "rb"
-    assert kwargs == dict(helpers.HDF5_OPEN_KWARGS)
+    assert kwargs == {} and fake.opened == []
     assert made == [{"key": "key1", "secret": "secret", "token": "token1"}]
 
 
-def test_open_fresh_elsewhere_is_open_granule_over_https(
-    fake: FakeEarthaccess, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_open_fresh_elsewhere_is_earthaccess_open_over_https(fake: FakeEarthaccess) -> None:
     fake.__store__.in_region = False
-    seen: list[Any] = []
-    monkeypatch.setattr(season, "open_granule", lambda g, open_kwargs=None: seen.append(g) or "f")
     g = CloudGranule(granule("x", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z"))
-    assert season.open_fresh(g) == "f" and seen == [g] and fake.requests == 0
+    assert season_tasks.open_fresh(g) == "https file"
+    assert fake.opened == [([g], {"show_progress": False})] and fake.requests == 0
 
 
 def test_open_fresh_needs_a_login(fake: FakeEarthaccess) -> None:
     fake.__auth__.authenticated = False
-    with pytest.raises(NotLoggedInError):
-        season.open_fresh(granule("x", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z"))
+    with pytest.raises(helpers.NotLoggedInError, match="login_worker"):
+        season_tasks.open_fresh(granule("x", "2019-06-23T02:30:01Z", "2019-06-23T02:35:00Z"))
 
 
-def test_login_worker_logs_in_once_from_its_own_environment(
-    monkeypatch: pytest.MonkeyPatch,
+def test_login_worker_logs_in_once_from_its_own_environment_or_netrc(
+    fake: FakeEarthaccess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[dict[str, Any]] = []
-    state = {"in": False}
-
-    def status(source: str = "") -> helpers.LoginStatus:
-        return helpers.LoginStatus(state["in"], "me" if state["in"] else None, source, True, "0")
-
-    def login(**kwargs: Any) -> helpers.LoginStatus:
-        calls.append(kwargs)
-        state["in"] = True
-        return status("environment")
-
-    monkeypatch.setattr(season, "login_status", status)
-    monkeypatch.setattr(season, "login", login)
-    assert season.login_worker().authenticated and season.login_worker().username == "me"
-    assert calls == [{"person_is_present": False, "report": False}]  # once, never a prompt
+    retries: list[None] = []
+    monkeypatch.setattr(helpers, "retry_transient_errors", lambda: retries.append(None))
+    monkeypatch.setattr(helpers, "login_status", lambda auth: f"status of {auth.authenticated}")
+    fake.__auth__.authenticated = False
+    assert season_tasks.login_worker() == "status of True"
+    assert season_tasks.login_worker() == "status of True"  # already in: no second login
+    assert fake.logins == ["environment", "netrc"] and len(retries) == 1  # never a prompt
 
 
-def test_the_season_api_is_exported() -> None:
-    for name in season.__all__:
-        if name[0].islower() or name == "Swath":
-            assert getattr(helpers, name) is getattr(season, name), name
+def test_login_worker_without_credentials_says_so(
+    fake: FakeEarthaccess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(helpers, "retry_transient_errors", lambda: None)
+    fake.__auth__.authenticated = False
+    monkeypatch.setattr(fake, "login", lambda strategy: fake.logins.append(strategy))
+    with pytest.raises(helpers.NotLoggedInError, match="EARTHDATA_TOKEN.*netrc"):
+        season_tasks.login_worker()
+    assert fake.logins == ["environment", "netrc"]
+
+
+# ---------------------------------------------------------------- the GC guard (h5py#2019)
+
+
+def test_gc_is_off_while_any_reader_is_inside_and_on_again_after() -> None:
+    assert gc.isenabled()
+    inside, release = threading.Event(), threading.Event()
+
+    def other_reader() -> None:
+        with season_tasks.without_cyclic_gc():
+            inside.set()
+            release.wait(10)
+
+    thread = threading.Thread(target=other_reader)
+    with season_tasks.without_cyclic_gc():
+        assert not gc.isenabled()
+        thread.start()
+        assert inside.wait(10)
+    assert not gc.isenabled()  # the other reader is still inside
+    release.set()
+    thread.join(10)
+    assert gc.isenabled()
+
+
+def test_gc_comes_back_after_an_error_and_stays_off_if_it_was_off() -> None:
+    with pytest.raises(OSError, match="503"), season_tasks.without_cyclic_gc():
+        raise OSError("503")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with season_tasks.without_cyclic_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_every_file_a_task_opens_is_read_with_gc_off_and_closed(
+    files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    handles: list[Any] = []
+    states: list[bool] = []
+
+    def open_local(g: Mapping[str, Any]) -> Any:
+        states.append(gc.isenabled())
+        handles.append(files[helpers.granule_name(g)].open("rb"))
+        return handles[-1]
+
+    monkeypatch.setattr(season_tasks, "open_fresh", open_local)
+    monkeypatch.setattr(season_tasks, "login_worker", lambda: None)
+    modis = granule("sees", "2019-06-22T05:35:01Z", "2019-06-22T05:40:00Z")
+    season_tasks.pair_granules(ATL07, modis, BBOX)
+    assert states == [False, False] and gc.isenabled()
+    assert len(handles) == 2 and all(h.closed for h in handles)
