@@ -32,6 +32,7 @@ from benchmarks.readers import READERS, Reader, h5coro_available
 from benchmarks.report import write_report
 from benchmarks.results import NAMES, BenchmarkResult, Row, load_results, save_results
 from benchmarks.s3server import Conditions, S3Emulator
+from sandbox.config import default_cache_dir
 
 __all__ = ["main", "run_benchmark"]
 
@@ -243,13 +244,16 @@ def run_benchmark(
     bandwidth: float = 50e6,
     layouts: Sequence[Layout] = ("v006", "v007"),
     readers: Sequence[str] | None = None,
-    cache: Path = ROOT / "benchmarks" / ".cache",
+    cache: Path | None = None,
     pairing: bool = True,
     command: str = "",
     log: Any = print,
     repeats: int = REPEATS,
 ) -> BenchmarkResult:
-    """Generate (or reuse) the granules, run every reader under every condition, pair."""
+    """Generate (or reuse) the granules, run every reader under every condition, pair.
+
+    The granules are cached in `cache`, by default the ``benchmark`` folder of the sandbox's
+    cache (``$EARTHDATA_SANDBOX_CACHE`` or ``~/.cache/earthdata-sandbox``)."""
     started = time.perf_counter()
     cores = os.cpu_count() or 1
     chosen = [r for r in READERS if readers is None or r.key in readers]
@@ -267,7 +271,7 @@ def run_benchmark(
         warmup=True,
     )
     spec = GranuleSpec(target_bytes=size)
-    root = Path(cache)
+    root = Path(cache) if cache is not None else default_cache_dir() / "benchmark"
     paths: dict[str, str] = {}
     for layout in layouts:
         log(f"granule {layout}: generating or reusing ({size / 1e6:.0f} MB target)")
@@ -330,7 +334,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--bandwidth-mb", type=float, default=50.0, help="MB/s per connection")
     run.add_argument("--layouts", default="v006,v007")
     run.add_argument("--readers", default="", help="comma-separated keys (default all)")
-    run.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / ".cache")
+    run.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="granule cache (default: benchmark/ in $EARTHDATA_SANDBOX_CACHE or "
+        "~/.cache/earthdata-sandbox)",
+    )
     run.add_argument("--no-pairing", action="store_true")
     report = sub.add_parser(
         "report",

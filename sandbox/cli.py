@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=None,
         help="granules, instance files and the serve state file "
-        "(default $EARTHDATA_SANDBOX_CACHE, $SANDBOX_CACHE or ~/.cache/earthdata-sandbox)",
+        "(default $EARTHDATA_SANDBOX_CACHE or ~/.cache/earthdata-sandbox)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="start, run COMMAND, stop")
@@ -246,7 +246,11 @@ def _env(args: argparse.Namespace, cache_dir: Path) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m sandbox``."""
     args = _parser().parse_args(argv)
-    cache_dir = (args.cache_dir or default_cache_dir()).expanduser().resolve()
+    try:
+        cache_dir = (args.cache_dir or default_cache_dir()).expanduser().resolve()
+    except ValueError as error:  # the cache variable's retired name is set
+        print(f"sandbox: {error}", file=sys.stderr)
+        return 2
     if args.command == "env":
         return _env(args, cache_dir)
     _configure_logging()

@@ -55,6 +55,8 @@ DEFAULT_CREDENTIALS_TTL = 3600.0
 
 ENV_PORT_BASE = "EARTHDATA_SANDBOX_PORT_BASE"
 ENV_CACHE = "EARTHDATA_SANDBOX_CACHE"
+#: The cache variable's old name: no longer read; set, it stops the sandbox with a rename hint.
+RETIRED_ENV_CACHE = "SANDBOX_CACHE"
 ENV_CREDENTIALS_TTL = "EARTHDATA_SANDBOX_S3_CREDENTIALS_TTL"
 ENV_LOG = "EARTHDATA_SANDBOX_LOG"
 #: Given to child processes: the emulated host names (comma-separated) and the HTTPS app's and
@@ -65,9 +67,20 @@ ENV_HTTP_ADDRESS = "EARTHDATA_SANDBOX_HTTP"
 
 
 def default_cache_dir() -> Path:
-    """``$EARTHDATA_SANDBOX_CACHE``, else the granule generator's root (``$SANDBOX_CACHE`` or
-    ``~/.cache/earthdata-sandbox``): one place for granules, state file and instance files."""
-    value = os.environ.get(ENV_CACHE) or os.environ.get("SANDBOX_CACHE")
+    """``$EARTHDATA_SANDBOX_CACHE`` or ``~/.cache/earthdata-sandbox``: the one cache folder of the
+    sandbox (granules, state file, instance files) and of the benchmark (its ``benchmark/``).
+
+    The old name ``$SANDBOX_CACHE`` is not read: set (to anything but the same folder), it is a
+    ``ValueError`` that says what to rename, rather than a cache silently moving elsewhere.
+    """
+    value = os.environ.get(ENV_CACHE, "")
+    retired = os.environ.get(RETIRED_ENV_CACHE, "")
+    if retired and (not value or Path(retired).expanduser() != Path(value).expanduser()):
+        raise ValueError(
+            f"{RETIRED_ENV_CACHE} is no longer read: rename it to {ENV_CACHE} "
+            f"(export {ENV_CACHE}={retired}; unset {RETIRED_ENV_CACHE}), the one cache folder "
+            "of the sandbox and the benchmark"
+        )
     if value:
         return Path(value).expanduser()
     return Path.home() / ".cache" / "earthdata-sandbox"

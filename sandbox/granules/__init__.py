@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ..config import default_cache_dir
 from .cache import (
     atomic_path,
-    default_root,
     entry_is_current,
     load_manifest,
     locked,
@@ -83,7 +83,7 @@ def served_specs() -> list[GranuleSpec]:
 
 def cache_directory(cache_dir: Path | None = None, seed: int = DEFAULT_SEED) -> Path:
     """The cache subdirectory for this generator version and seed."""
-    root = Path(cache_dir) if cache_dir is not None else default_root()
+    root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     return root / f"v{GENERATOR_VERSION}-{source_fingerprint()}-seed{seed}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -16,12 +17,16 @@ def main(argv: list[str] | None = None) -> int:
         "--cache",
         type=Path,
         default=None,
-        help="cache root (default $SANDBOX_CACHE or ~/.cache/earthdata-sandbox)",
+        help="cache root (default $EARTHDATA_SANDBOX_CACHE or ~/.cache/earthdata-sandbox)",
     )
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    granules = ensure_granules(args.cache, args.seed)
+    try:
+        granules = ensure_granules(args.cache, args.seed)
+    except ValueError as error:  # the cache variable's retired name is set
+        print(f"sandbox.granules: {error}", file=sys.stderr)
+        return 2
     elapsed = time.perf_counter() - start
     total = 0
     for g in granules:

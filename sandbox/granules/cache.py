@@ -23,12 +23,6 @@ from .granule_meta import GranuleMeta
 MANIFEST = "manifest.json"
 
 
-def default_root() -> Path:
-    """``$SANDBOX_CACHE`` or ``~/.cache/earthdata-sandbox``."""
-    env = os.environ.get("SANDBOX_CACHE")
-    return Path(env) if env else Path.home() / ".cache" / "earthdata-sandbox"
-
-
 def md5_of(path: Path) -> str:
     """MD5 hex digest of a file."""
     h = hashlib.md5()
