@@ -195,8 +195,10 @@ class PairingRule:
 
     Examples
     --------
-    >>> PAIRING_RULE.radius_m, PAIRING_RULE.min_seen, PAIRING_RULE.min_quality
-    (1000.0, 0.25, 4)
+    >>> print(PAIRING_RULE)
+    Day MODIS swaths within 2 h of the overpass; the closest that sees 25% of the box segments (a \
+pixel with a value within 1000 m). Trustworthy SST: quality_level >= 4, l2p_flags neither land (2) \
+nor ice (4).
     >>> q, f = np.array([5, 5, 3, 0]), np.array([0, PAIRING_RULE.l2p_ice, 0, 0])
     >>> PAIRING_RULE.trustworthy(q, f).tolist(), PAIRING_RULE.seen(q).tolist()
     ([True, False, False, False], [True, True, True, False])
@@ -215,6 +217,15 @@ class PairingRule:
     """``l2p_flags`` bit of sea ice."""
     max_offset: timedelta = field(default=timedelta(hours=2))
     """A MODIS swath whose middle is farther in time from the ICESat-2 overpass is no candidate."""
+
+    def __str__(self) -> str:
+        hours = self.max_offset / timedelta(hours=1)
+        return (
+            f"Day MODIS swaths within {hours:g} h of the overpass; the closest that sees "
+            f"{self.min_seen:.0%} of the box segments (a pixel with a value within "
+            f"{self.radius_m:g} m). Trustworthy SST: quality_level >= {self.min_quality}, "
+            f"l2p_flags neither land ({self.l2p_land}) nor ice ({self.l2p_ice})."
+        )
 
     def seen(self, quality_level: npt.ArrayLike) -> np.ndarray:
         """True where MODIS retrieved a value at all (``quality_level`` 0 means no data)."""

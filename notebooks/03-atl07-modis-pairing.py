@@ -143,12 +143,17 @@ TEMPORAL = ("2019-06-22T00:00:00Z", "2019-06-22T23:59:59Z")
 # %% [markdown]
 # ## 2. Search for ATL07 and MODIS granules
 #
-# Log in first: `helpers.login()` uses your Earthdata Login credentials from the environment,
-# `~/.netrc` or a prompt (see tutorial 1), and tells you whether this machine is in AWS
-# `us-west-2`, where S3 direct access works.
+# Log in first, as in tutorial 1: `earthaccess.login()` finds your Earthdata Login credentials in
+# the environment, in `~/.netrc` or by asking you; `helpers.login_status` says who is logged in
+# and whether this machine is in AWS `us-west-2`, where S3 direct access works (it stops with a
+# clear message if the login failed). `helpers.retry_transient_errors()`, called once before,
+# makes earthaccess retry a request that meets a temporary server error.
 
 # %% tags=["output-depends-on-region"]
-status = helpers.login()
+helpers.retry_transient_errors()
+auth = earthaccess.login()
+status = helpers.login_status(auth)
+print(status)
 
 # %% [markdown]
 # ### ICESat-2 ATL07, sea-ice height
@@ -309,8 +314,7 @@ print(f"{atl07_path}: {atl07_path.stat().st_size:,} bytes; {checks} match CMR")
 # - turns the string attributes, stored as bytes, into text, and drops the HDF5 bookkeeping
 #   attributes such as `DIMENSION_LIST`;
 # - turns the fill value of the heights (3.4028235e+38, the largest float32) into NaN, and
-# - adds a `time` coordinate in UTC from `delta_time` (GPS seconds since 2018-01-01, corrected for
-#   leap seconds).
+# - adds a `time` coordinate in UTC from `delta_time` (seconds since 2018-01-01).
 
 # %%
 BEAM = "gt1l"
@@ -379,6 +383,20 @@ plt.show()
 # 3. among those, is **closest in time** to the ICESat-2 overpass: the ocean surface changes within
 #    hours, and the ice drifts, so the smaller the time difference the better.
 #
+# These settings, and the tests made of them, are the **pairing rule** of this notebook and of
+# tutorial 4. They are written once, in `helpers.PAIRING_RULE`, so that both tutorials (and the
+# project's benchmark) use exactly the same rule; print it to see them:
+
+# %%
+rule = helpers.PAIRING_RULE
+print(rule)
+
+# %% [markdown]
+# `radius_m` is how far from a segment a pixel may be (1 km, the size of a MODIS pixel at the
+# centre of the swath); `min_seen` the fraction of the box segments a granule must see (test 2);
+# `max_offset` the largest time difference worth considering; `min_quality`, `l2p_land` and
+# `l2p_ice` say what a trustworthy SST is (below).
+#
 # GHRSST L2P files rate every pixel with a `quality_level`, from 0 (`no_data`: no value at all)
 # to 5 (`best_quality`). For test 2 we count the pixels with any value, `quality_level >= 1`.
 # That is a weak test on purpose: it asks whether MODIS saw the surface along the track, not
@@ -388,27 +406,18 @@ plt.show()
 # Some L2P files keep a value under clouds, with `quality_level` 1 (`bad_data`); then the test
 # only tells you that the swath covers the track, and the map of step 7 is the place to check.
 #
+# `rule.seen(quality_level)` is that test of a pixel, `quality_level >= 1`, and
+# `rule.trustworthy(quality_level, l2p_flags)` the test of a trustworthy SST: `quality_level >=
+# rule.min_quality`, and neither the land bit (`rule.l2p_land`) nor the sea-ice bit
+# (`rule.l2p_ice`) of `l2p_flags` set. Both take numpy arrays and give an array of True/False.
 # `quality_level` and `l2p_flags` are plain integers, without scale factor or offset, so we can
 # read them with h5py as they are stored.
+#
+# To find the pixels near the segments we write one function with pyresample:
+
 
 # %%
-RADIUS_M = 1000  # how far from a segment a pixel may be, in metres
-MIN_SEEN = 0.25  # a candidate must see at least this fraction of the segments in the box
-MIN_QUALITY = 4  # GHRSST quality_level for science: 4 acceptable, 5 best
-L2P_LAND, L2P_ICE = 2, 4  # l2p_flags bits (GHRSST GDS 2.0: 1 microwave, 2 land, 4 ice, ...)
-
-
-def seen_pixels(quality_level):
-    """True where MODIS retrieved a value at all (quality_level 0 means no data)."""
-    return quality_level >= 1
-
-
-def trustworthy_sst_pixels(quality_level, l2p_flags):
-    """True where a pixel's SST can be trusted: good quality, and neither land nor sea ice."""
-    return (quality_level >= MIN_QUALITY) & ((l2p_flags & (L2P_LAND | L2P_ICE)) == 0)
-
-
-def nearest_pixel(pixel_lon, pixel_lat, use, values, lon, lat, radius=RADIUS_M):
+def nearest_pixel(pixel_lon, pixel_lat, use, values, lon, lat, radius=rule.radius_m):
     """For each point (lon, lat): `values` of the nearest pixel where `use` is True, if that pixel
     is within `radius` metres; NaN otherwise. `values` may have a last axis of several channels.
 
@@ -436,12 +445,11 @@ def nearest_pixel(pixel_lon, pixel_lat, use, values, lon, lat, radius=RADIUS_M):
 # `pyresample.kd_tree.resample_nearest`) finds the nearest pixel of every segment quickly, even
 # for millions of pixels.
 #
-# Now apply the rule to every candidate. For each Day granule we open the file with
-# `helpers.open_granule` (from S3 in `us-west-2`, over HTTPS elsewhere) and read four arrays, not
-# the whole file: the pixel coordinates, `quality_level` and `l2p_flags`.
-# `helpers.read_variables` returns what h5py's `h5["lat"][()]` would, but fetches the compressed
-# chunks of all four arrays at once, many requests in flight, where h5py would fetch them one
-# after another (notebook 02, step 6). The coordinates are most of the bytes, 10 to 20 MB per
+# Now screen every granule. For each Day granule we open the file with `earthaccess.open` (from
+# S3 in `us-west-2`, over HTTPS elsewhere) and read four arrays with h5py, not the whole file:
+# the pixel coordinates, `quality_level` and `l2p_flags`. `helpers.read_chunked_many` returns
+# what h5py's `h5["lat"][()]` would, but fetches the compressed chunks of all four arrays at
+# once, many requests in flight, where h5py would fetch them one after another (notebook 02). The coordinates are most of the bytes, 10 to 20 MB per
 # granule: about a second in `us-west-2`, longer over HTTPS from elsewhere.
 
 # %%
@@ -452,13 +460,18 @@ overpass_utc = pd.Timestamp(overpass, tz="UTC")
 
 def read_pixel_arrays(granule):
     """Pixel latitudes, longitudes, quality_level and l2p_flags of a MODIS L2P granule."""
-    f = helpers.open_granule(granule)
+    f = earthaccess.open([granule], show_progress=False)[0]
     try:
-        arrays = helpers.read_variables(f, ["lat", "lon", "quality_level", "l2p_flags"])
+        with h5py.File(f, "r") as h5:
+            names = ["lat", "lon", "quality_level", "l2p_flags"]
+            lat, lon, quality, flags = helpers.read_chunked_many([h5[n] for n in names], f)
     finally:
         f.close()
     # quality_level and l2p_flags have a time axis of length 1: drop it
-    return arrays["lat"], arrays["lon"], arrays["quality_level"][0], arrays["l2p_flags"][0]
+    return lat, lon, quality[0], flags[0]
+
+
+seen_fraction = {}  # granule name: the fraction of the box segments it sees
 
 
 def screen(name, granule):
@@ -470,28 +483,28 @@ def screen(name, granule):
         "granule": name,
         "start (UTC)": start.strftime("%H:%M"),
         "offset (min)": round((start + (end - start) / 2 - overpass_utc).total_seconds() / 60),
-        "day/night": umm.get("DataGranule", {}).get("DayNightFlag", "Unspecified"),
+        # CMR's DayNightFlag, or, where CMR has none, the "-D-" (Day) in the file name
+        "day/night": "Day" if rule.is_day(granule) else "Night",
         "seen pixels in box": pd.NA,
         "trustworthy SST pixels in box": pd.NA,
         "box segments seen (%)": np.nan,
     }
-    if row["day/night"] not in ("Day", "Night"):  # no flag in CMR: the file name says it
-        row["day/night"] = "Day" if "-MODIS_A-D-" in name else "Night"
     if row["day/night"] != "Day":
         return row  # not a candidate: no need to read it
     try:
         lat, lon, quality, flags = read_pixel_arrays(granule)
-    except (OSError, helpers.HelpersError) as err:  # e.g. an empty placeholder file
+    except OSError as err:  # e.g. an empty placeholder file
         row["granule"] += f" (unreadable: {type(err).__name__})"
         return row
-    seen = seen_pixels(quality)
+    seen = rule.seen(quality)
     pixel_in_box = (lon >= BBOX[0]) & (lon <= BBOX[2]) & (lat >= BBOX[1]) & (lat <= BBOX[3])
     found = nearest_pixel(lon, lat, seen, lat, box_lon, box_lat)
+    seen_fraction[name] = np.isfinite(found).mean()
     row["seen pixels in box"] = int((seen & pixel_in_box).sum())
     row["trustworthy SST pixels in box"] = int(
-        (trustworthy_sst_pixels(quality, flags) & pixel_in_box).sum()
+        (rule.trustworthy(quality, flags) & pixel_in_box).sum()
     )
-    row["box segments seen (%)"] = round(100 * np.isfinite(found).mean(), 1)
+    row["box segments seen (%)"] = round(100 * seen_fraction[name], 1)
     return row
 
 
@@ -502,22 +515,27 @@ candidates = candidates.sort_values("offset (min)", key=abs, ignore_index=True)
 candidates
 
 # %% [markdown]
-# The rule, in code: among the Day granules that see at least a quarter of the box segments,
-# take the one closest in time.
+# The rule, in code: `helpers.choose_modis` takes the Day granules within `rule.max_offset` (two
+# hours) of the overpass, closest in time first, and returns the first that sees at least
+# `rule.min_seen` (a quarter) of the box segments. It asks what each granule sees through a
+# function we give it: here, a look-up of the fractions measured above (NaN for a granule that
+# was not read). In tutorial 4 the same function reads each candidate only when it is asked,
+# and stops reading at the winner.
 
 # %%
-eligible = candidates[
-    (candidates["day/night"] == "Day") & (candidates["box segments seen (%)"] >= 100 * MIN_SEEN)
-]
-if eligible.empty:
-    raise RuntimeError("No MODIS granule sees the track: widen the time window or the radius.")
-best = eligible.index[0]
-winner_name = candidates.loc[best, "granule"]
+choice = helpers.choose_modis(
+    modis_results, overpass, lambda g: seen_fraction.get(helpers.granule_name(g), np.nan)
+)
+if choice.granule is None:
+    raise RuntimeError(f"{choice.status}: widen the time window or the radius.")
+modis_granule = choice.granule
+winner_name = helpers.granule_name(modis_granule)
 print(f"Chosen: {winner_name}")
 print(
-    f"  {candidates.loc[best, 'offset (min)']:+d} min from the ICESat-2 overpass, "
-    f"{candidates.loc[best, 'box segments seen (%)']:.0f}% of the box segments seen"
+    f"  {round(choice.offset / pd.Timedelta(minutes=1)):+d} min from the ICESat-2 overpass, "
+    f"{100 * choice.seen:.0f}% of the box segments seen"
 )
+best = candidates.index[candidates["granule"] == winner_name][0]
 print("Closer in time, but not chosen:" if best else "It is also the closest in time.")
 for _, row in candidates.loc[: best - 1].iterrows():
     if row["day/night"] != "Day":
@@ -528,8 +546,6 @@ for _, row in candidates.loc[: best - 1].iterrows():
         why = f"sees only {row['box segments seen (%)']:.0f}% of the box segments"
     print(f"  {row['start (UTC)']} ({row['offset (min)']:+d} min): {why}")
 
-modis_granule = modis_results[list(modis_table.granule).index(winner_name)]
-
 # %% [markdown]
 # The granule nearest in time is not always usable: a swath may end just short of the box, or
 # clouds may hide the surface, and clouds are common over the Arctic in summer. A rule that
@@ -538,12 +554,12 @@ modis_granule = modis_results[list(modis_table.granule).index(winner_name)]
 #
 # ## 6. Open the MODIS granule and decode its attributes
 #
-# `helpers.open_granule` opens the chosen granule as a file object: from **S3** when this
-# notebook runs in `us-west-2`, over **HTTPS** elsewhere. Nothing is downloaded; xarray and h5py
-# read only the bytes they need.
+# `earthaccess.open` opens the chosen granule as a file object: from **S3** when this notebook
+# runs in `us-west-2`, over **HTTPS** elsewhere. Nothing is downloaded; xarray and h5py read only
+# the bytes they need.
 
 # %% tags=["output-depends-on-region"]
-modis_file = helpers.open_granule(modis_granule)
+modis_file = earthaccess.open([modis_granule], show_progress=False)[0]
 print(modis_file)
 
 # %% [markdown]
@@ -626,7 +642,7 @@ flag_bits = dict(
     zip(flag_attrs["flag_meanings"].split(), flag_attrs["flag_masks"].tolist(), strict=True)
 )
 print("l2p_flags bits:", flag_bits)
-assert flag_bits["land"] == L2P_LAND and flag_bits["ice"] == L2P_ICE
+assert flag_bits["land"] == rule.l2p_land and flag_bits["ice"] == rule.l2p_ice
 print("quality_level: ", dict(enumerate(modis.quality_level.attrs["flag_meanings"].split())))
 
 # %% [markdown]
@@ -638,7 +654,7 @@ print("quality_level: ", dict(enumerate(modis.quality_level.attrs["flag_meanings
 sst = modis.sea_surface_temperature.squeeze("time")
 quality = modis.quality_level.squeeze("time")
 l2p_flags = modis.l2p_flags.squeeze("time")
-surface = xr.where(l2p_flags & L2P_LAND, 2, xr.where(l2p_flags & L2P_ICE, 1, 0))
+surface = xr.where(l2p_flags & rule.l2p_land, 2, xr.where(l2p_flags & rule.l2p_ice, 1, 0))
 
 
 def every_second_pixel(da):
@@ -694,8 +710,8 @@ plt.show()
 # second pixel and every 20th ICESat-2 segment are enough for the eye, and much faster to draw.
 
 # %%
-trustworthy = trustworthy_sst_pixels(quality, l2p_flags).values
-seen_ice = (seen_pixels(quality) & (l2p_flags & L2P_ICE > 0)).values
+trustworthy = rule.trustworthy(quality, l2p_flags)
+seen_ice = rule.seen(quality) & (l2p_flags & rule.l2p_ice > 0).values
 sst_trustworthy = sst.where(trustworthy)
 print(
     f"Pixels: {sst.size:,}; trustworthy SST {trustworthy.sum():,} ({100 * trustworthy.mean():.0f}%),"
@@ -813,7 +829,7 @@ stacked = np.stack(list(channels.values()), axis=-1)
 
 
 def pair(use):
-    """The nearest `use` pixel within RADIUS_M of every segment, one array per channel."""
+    """The nearest `use` pixel within rule.radius_m of every segment, one array per channel."""
     found = nearest_pixel(
         modis.lon.values, modis.lat.values, use, stacked, is2.longitude.values, is2.latitude.values
     )
@@ -826,7 +842,7 @@ def pair(use):
     return out
 
 
-unfiltered = pair(seen_pixels(quality).values)
+unfiltered = pair(rule.seen(quality))
 trusted = pair(trustworthy)
 
 
@@ -859,9 +875,11 @@ got = np.isfinite(unfiltered["temperature"])
 flags_of = unfiltered["l2p_flags"][got].astype(int)
 reasons = pd.Series(
     {
-        "flagged sea ice": int((flags_of & L2P_ICE > 0).sum()),
-        "flagged land": int((flags_of & L2P_LAND > 0).sum()),
-        f"quality below {MIN_QUALITY}": int((unfiltered["quality_level"][got] < MIN_QUALITY).sum()),
+        "flagged sea ice": int((flags_of & rule.l2p_ice > 0).sum()),
+        "flagged land": int((flags_of & rule.l2p_land > 0).sum()),
+        f"quality below {rule.min_quality}": int(
+            (unfiltered["quality_level"][got] < rule.min_quality).sum()
+        ),
     },
     name="segments",
 )
@@ -948,7 +966,7 @@ ax_t.scatter(lat_up, trusted["temperature"][ascending], s=3, color="tab:red", ra
 ax_h.set(
     xlabel="Latitude (°N)",
     ylabel="Sea-ice height (m)",
-    title=f"Along ICESat-2 {BEAM}, with MODIS-Aqua {winner_name[:14]} within {RADIUS_M} m",
+    title=f"Along ICESat-2 {BEAM}, with MODIS-Aqua {winner_name[:14]} within {rule.radius_m:g} m",
 )
 ax_t.set_ylabel("Temperature (K)")
 
@@ -996,7 +1014,7 @@ pairs = xr.Dataset(
             trusted["temperature"],
             units="K",
             long_name="MODIS-Aqua L2P skin SST of the nearest trustworthy pixel",
-            comment=f"quality_level >= {MIN_QUALITY}, neither land nor ice",
+            comment=f"quality_level >= {rule.min_quality}, neither land nor ice",
         ),
         "sst_time_difference": variable(
             trusted["time_difference"],
@@ -1025,7 +1043,7 @@ pairs = xr.Dataset(
         "atl07_granule": atl07_path.name,
         "atl07_beam": BEAM,
         "modis_granule": winner_name,
-        "method": f"nearest pixel within {RADIUS_M} m (pyresample.kd_tree.resample_nearest)",
+        "method": f"nearest pixel within {rule.radius_m:g} m (pyresample.kd_tree.resample_nearest)",
     },
 )
 pairs_path = OUTPUTS / f"{atl07_path.stem}_{BEAM}_MODIS_pairs.nc"
@@ -1045,7 +1063,8 @@ with xr.open_dataset(pairs_path) as reread:
 #   place; a good copy is never downloaded twice.
 # - `helpers.read_atl07_beam` gave an xarray dataset of heights, with decoded attributes, NaN for
 #   fill values and UTC times.
-# - The MODIS granule was chosen by a rule (Day, seeing the track, closest in time), and the table
+# - The MODIS granule was chosen by a rule (Day, within two hours, seeing the track, closest in
+#   time), stated once in `helpers.PAIRING_RULE` and applied by `helpers.choose_modis`; the table
 #   of candidates shows why it won.
 # - MODIS L2P attributes stored as one-element arrays break CF decoding, loudly or silently, when
 #   they reach it raw: `helpers.decode_attrs_dataset` then `xr.decode_cf` works with any version
@@ -1064,7 +1083,7 @@ with xr.open_dataset(pairs_path) as reread:
 # radius not simply better? And would any radius give this track a trustworthy SST?
 #
 # *Hints:* `helpers.strong_beams(atl07_path)` lists the strong beams; `nearest_pixel` takes a
-# `radius`; `modis`, `trustworthy` and `seen_pixels(quality)` are still in memory.
+# `radius`; `modis`, `trustworthy` and `rule.seen(quality)` are still in memory.
 #
 # ### Solution
 #
@@ -1072,7 +1091,7 @@ with xr.open_dataset(pairs_path) as reread:
 
 # %% tags=["hide-cell"]
 rows = {}
-seen = seen_pixels(quality).values
+seen = rule.seen(quality)
 for beam in helpers.strong_beams(atl07_path):
     track = helpers.read_atl07_beam(atl07_path, beam, ["latitude", "longitude"])
     for radius in (500, 1000, 2000):

@@ -59,7 +59,7 @@
 # By the end of this notebook you can:
 #
 # - turn a step-by-step analysis into *task functions* that a worker can run with nothing but a
-#   granule record in hand;
+#   granule record in hand, in a file of your own that `client.upload_file` sends to the workers;
 # - start a small Dask `LocalCluster`, send tasks with `client.map`, and collect results as they
 #   finish with `as_completed`;
 # - let workers log in to Earthdata from their own environment, so that no password, token or
@@ -100,6 +100,7 @@ import earthaccess
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import season_tasks  # the task functions of this tutorial: season_tasks.py, next to it
 from dask.distributed import Client, LocalCluster, as_completed
 from IPython.display import display
 from matplotlib.lines import Line2D
@@ -131,26 +132,29 @@ BBOX = (-15.0, 76.0, 15.0, 81.0)  # west, south, east, north: Fram Strait
 TEMPORAL = ("2019-06-23T00:00:00Z", "2019-06-26T23:59:59Z")
 
 # %% [markdown]
-# We keep tutorial 3's rule and settings: the pixel must be within 1 km of the segment
-# (`helpers.season.RADIUS_M`), a swath must see at least a quarter of the segments in the box
-# (`MIN_SEEN`), a trustworthy SST has `quality_level` 4 or 5 and is neither land nor ice. One new
-# setting: a season has swaths on every day, so a swath is a *candidate* for a pass only if it is
-# within two hours of it (`MAX_OFFSET`); farther away, ice drift and clouds make the pair useless.
+# We keep tutorial 3's rule, `helpers.PAIRING_RULE`, the very same object: the pixel must be
+# within 1 km of the segment (`radius_m`), a swath must see at least a quarter of the segments in
+# the box (`min_seen`), a trustworthy SST has `quality_level` 4 or 5 and is neither land nor ice.
+# Its time window matters more here: a season has swaths on every day, so a swath is a
+# *candidate* for a pass only if it is within two hours of it (`max_offset`); farther away, ice
+# drift and clouds make the pair useless.
 
 # %%
-print(f"Radius {helpers.season.RADIUS_M:.0f} m, at least {helpers.season.MIN_SEEN:.0%} seen,")
-print(
-    f"quality_level >= {helpers.season.MIN_QUALITY}, candidates within {helpers.season.MAX_OFFSET}"
-)
+rule = helpers.PAIRING_RULE
+print(f"Radius {rule.radius_m:.0f} m, at least {rule.min_seen:.0%} seen,")
+print(f"quality_level >= {rule.min_quality}, candidates within {rule.max_offset}")
 
 # %% [markdown]
 # ## 2. Search both collections for the whole season
 #
-# Log in, then search once for the whole season, as in tutorial 3 but with four days instead of
+# Log in as in tutorial 3, then search once for the whole season, with four days instead of
 # one. The searches are cheap: they return records, not data.
 
 # %% tags=["output-depends-on-region"]
-status = helpers.login()
+helpers.retry_transient_errors()
+auth = earthaccess.login()
+status = helpers.login_status(auth)
+print(status)
 
 ATL07_PROVIDER = "NSIDC_CPRD"
 atl07_versions = sorted(
@@ -170,9 +174,16 @@ modis_results = earthaccess.search_data(
     bounding_box=BBOX,
     temporal=TEMPORAL,
 )
+
+
+def start_of(granule):
+    """The start of a granule's data, from its CMR record (UTC)."""
+    return pd.Timestamp(granule["umm"]["TemporalExtent"]["RangeDateTime"]["BeginningDateTime"])
+
+
 # sorted by start time (then name): the same order on every run
-atl07_results.sort(key=lambda g: (helpers.granule_times(g)[0], helpers.tables.granule_name(g)))
-modis_results.sort(key=lambda g: (helpers.granule_times(g)[0], helpers.tables.granule_name(g)))
+atl07_results.sort(key=lambda g: (start_of(g), helpers.granule_name(g)))
+modis_results.sort(key=lambda g: (start_of(g), helpers.granule_name(g)))
 print(f"ATL07 version {atl07_version}: {len(atl07_results)} granules")
 print(f"MODIS-Aqua L2P: {len(modis_results)} granules")
 atl07_table = helpers.granule_table(atl07_results)
@@ -188,11 +199,11 @@ display(atl07_table[["granule", "start_time", "size_mb"]])
 # instead of the whole season's.
 
 # %%
-atl07_by_name = {helpers.tables.granule_name(g): g for g in atl07_results}
-modis_by_name = {helpers.tables.granule_name(g): g for g in modis_results}
+atl07_by_name = {helpers.granule_name(g): g for g in atl07_results}
+modis_by_name = {helpers.granule_name(g): g for g in modis_results}
 candidates = {name: helpers.candidates_for(g, modis_results) for name, g in atl07_by_name.items()}
 for name, found in candidates.items():
-    starts = ", ".join(f"{helpers.granule_times(m)[0]:%H:%M}" for m in found) or "none"
+    starts = ", ".join(f"{start_of(m):%H:%M}" for m in found) or "none"
     print(f"{name}: {len(found)} candidate(s) starting {starts}")
 
 # %% [markdown]
@@ -233,6 +244,21 @@ print(f"{len(workers)} workers, {sum(w['nthreads'] for w in workers.values())} t
 # We do not print `client` or `cluster` themselves: their summary shows addresses and ports that
 # change from run to run.
 #
+# ### The task functions, on every worker
+#
+# The functions the workers run are in **`season_tasks.py`**, a file next to this notebook: open
+# it and read it beside this page. It is tutorial 3's steps as functions (log in, open a granule,
+# read the track and the swath, choose a swath, pair), and it takes the rule from
+# `helpers.PAIRING_RULE`, like tutorial 3. We imported it in the setup cell; the workers need it
+# too. `client.upload_file` sends a file of your own to every worker, now and to any worker that
+# joins later, and imports it there (on a cluster in another container, the file would otherwise
+# not be there at all):
+
+# %%
+client.upload_file("season_tasks.py")
+print("season_tasks.py is on every worker")
+
+# %% [markdown]
 # ## 4. Credentials on the workers
 #
 # Each worker is a new Python process: the `earthaccess.login()` of this notebook does not reach
@@ -243,19 +269,19 @@ print(f"{len(workers)} workers, {sum(w['nthreads'] for w in workers.values())} t
 #   you save a task graph.
 # - **S3 keys fetched here and sent to the workers**: they expire after one hour (earthaccess
 #   [issue #765](https://github.com/nsidc/earthaccess/issues/765)), and a season takes longer.
-# - **Each worker logs in itself**, from *its own* environment: `helpers.login_worker` calls
+# - **Each worker logs in itself**, from *its own* environment: `season_tasks.login_worker` calls
 #   `earthaccess.login` with the worker's environment variables (`EARTHDATA_USERNAME` and
 #   `EARTHDATA_PASSWORD`, or `EARTHDATA_TOKEN`) or its `~/.netrc`. A `LocalCluster`'s workers
 #   inherit this notebook's environment and home folder; on a cluster the hub provides them (step
 #   10). Nothing secret is sent.
 #
 # `client.run` runs a function once on every worker, now; the task functions of step 5 also call
-# `helpers.login_worker` themselves, so a worker that starts later, or is restarted after a
+# `login_worker` themselves, so a worker that starts later, or is restarted after a
 # crash, logs in on its first task. Each worker also does earthaccess's region check, so it
 # decides by itself between S3 (in `us-west-2`) and HTTPS.
 
 # %% tags=["output-depends-on-region"]
-logins = client.run(helpers.login_worker)  # {worker address: LoginStatus}
+logins = client.run(season_tasks.login_worker)  # {worker address: LoginStatus}
 for line, count in pd.Series([str(s) for s in logins.values()]).value_counts().items():
     print(f"{count} worker(s): {line}")
 
@@ -266,20 +292,26 @@ for line, count in pd.Series([str(s) for s in logins.values()]).value_counts().i
 # 1. **Open files in the task that reads them, and close them there.** A file object keeps the
 #    credentials it was opened with; one opened in the notebook and sent to a worker stops
 #    working when those expire.
-# 2. **Check the credentials before each open.** `helpers.open_fresh`, which the task functions
-#    use, opens a granule from S3 with credentials that have at least ten minutes left
-#    (`helpers.fresh_s3_credentials` reads the `expiration` that the DAAC gives and fetches new
-#    ones when needed, once per worker and DAAC, not for every file). earthaccess itself keeps
-#    credentials for 55 minutes whatever their `expiration` says. Outside `us-west-2`,
-#    `open_fresh` reads over HTTPS with the Earthdata Login token, which lasts weeks.
+# 2. **Check the credentials before each open.** `season_tasks.open_fresh`, which the task
+#    functions use, opens a granule from S3 with credentials that have at least ten minutes left
+#    (`fresh_s3_credentials` gets them with `earthaccess.get_s3_credentials`, reads the
+#    `expiration` that the DAAC gives and fetches new ones when needed, once per worker and DAAC,
+#    not for every file). earthaccess itself keeps credentials for 55 minutes whatever their
+#    `expiration` says. Outside `us-west-2`, `open_fresh` is `earthaccess.open`, over HTTPS with
+#    the Earthdata Login token, which lasts weeks.
+#
+# One more precaution in `season_tasks.py`: while h5py reads a file from the network, Python's
+# automatic garbage collection is switched off in that worker (`without_cyclic_gc`), because a
+# collection at the wrong moment can freeze a worker for good (h5py
+# [issue #2019](https://github.com/h5py/h5py/issues/2019)); it runs once the reads are done.
 #
 # ## 5. Round 1: a MODIS swath for every ICESat-2 pass, as tasks
 #
 # Tutorial 3 chose the swath by a rule: among the Day swaths that see at least a quarter of the
 # segments in the box (any value within 1 km), the one closest in time to the ICESat-2 overpass.
-# `helpers.choose_modis` is that rule as a function: it reads the track of the first strong beam,
-# finds the overpass over the box, then reads only `lat`, `lon` and `quality_level` of the
-# candidates, closest first, and stops at the first that passes.
+# `season_tasks.choose_swath` applies it, with `helpers.choose_modis` as in tutorial 3: it reads the
+# track of the first strong beam, finds the overpass over the box, then reads only `lat`, `lon`
+# and `quality_level` of the candidates, closest first, and stops at the first that passes.
 #
 # A task that raises an exception stops nothing else in Dask, but its exception only shows up
 # when you ask for the result, and a `gather` of all results raises the first one it meets and
@@ -291,10 +323,10 @@ for line, count in pd.Series([str(s) for s in logins.values()]).value_counts().i
 def choose_or_report(atl07_granule, modis_candidates):
     """Tutorial 3's rule for one ATL07 granule; any error becomes a row of the results."""
     try:
-        return helpers.choose_modis(atl07_granule, modis_candidates, BBOX)
+        return season_tasks.choose_swath(atl07_granule, modis_candidates, BBOX)
     except Exception as err:  # a corrupt or missing file must not stop the season
         return {
-            "atl07": helpers.tables.granule_name(atl07_granule),
+            "atl07": helpers.granule_name(atl07_granule),
             "status": f"failed: {type(err).__name__}",
             "error": f"{type(err).__name__}: {err}",
         }
@@ -360,7 +392,8 @@ for _, row in choices[choices["status"].str.startswith("failed")].iterrows():
 #
 # ## 6. Round 2: pair every pair
 #
-# Now the pairs that have a swath. `helpers.pair_granules` is tutorial 3's step 8 as a function:
+# Now the pairs that have a swath. `season_tasks.pair_granules` is tutorial 3's step 8 as a
+# function:
 # it opens both granules, reads the beam and the swath, pairs every segment with the nearest
 # trustworthy SST pixel, and also with the nearest pixel that has any value (over ice, that is the
 # ice surface temperature, not an SST). It returns a summary of the segments in the box and the
@@ -371,10 +404,10 @@ for _, row in choices[choices["status"].str.startswith("failed")].iterrows():
 def pair_or_report(atl07_granule, modis_granule):
     """Tutorial 3's pairing for one pair: (summary, segments); an error becomes the summary."""
     try:
-        return helpers.pair_granules(atl07_granule, modis_granule, BBOX)
+        return season_tasks.pair_granules(atl07_granule, modis_granule, BBOX)
     except Exception as err:  # a corrupt or missing file must not stop the season
         summary = {
-            "atl07": helpers.tables.granule_name(atl07_granule),
+            "atl07": helpers.granule_name(atl07_granule),
             "status": f"failed: {type(err).__name__}",
             "error": f"{type(err).__name__}: {err}",
         }
@@ -414,7 +447,7 @@ season = choices[["atl07", "overpass", "modis", "offset_min", "seen_pct", "statu
     how="left",
 )
 season["status"] = season["pair_status"].fillna(season["status"])
-begins = season["atl07"].map(lambda n: helpers.granule_times(atl07_by_name[n])[0])
+begins = season["atl07"].map(lambda n: start_of(atl07_by_name[n]))
 season = season.drop(
     columns=["pair_status"]
 ).assign(
@@ -461,7 +494,7 @@ display(season[list(columns)].rename(columns=columns).round(2))
 # %%
 box = segments[segments["in_box"] & segments["height"].notna()]
 with_sst = box[box["sst"].notna()]
-ice_pixels = box[box["sst"].isna() & (box["l2p_flags"].fillna(0).astype(int) & 4 > 0)]
+ice_pixels = box[box["sst"].isna() & (box["l2p_flags"].fillna(0).astype(int) & rule.l2p_ice > 0)]
 days = sorted(pd.to_datetime(with_sst["time"]).dt.strftime("%m-%d").unique())
 print(f"{len(box):,} segments in the box with a height")
 print(f"{len(with_sst):,} with a trustworthy SST, {len(ice_pixels):,} next to an ice pixel")
@@ -578,13 +611,14 @@ plt.show()
 # cluster = gateway.new_cluster(options)
 # cluster.adapt(minimum=2, maximum=20)  # workers come and go with the work
 # client = cluster.get_client()
-# client.run(helpers.login_worker)  # workers that start later log in on their first task
+# client.upload_file("season_tasks.py")  # to every worker, also those that start later
+# client.run(season_tasks.login_worker)  # workers that start later log in on their first task
 # ```
 #
 # If your hub's options have no `environment`, ask its administrators how to pass secrets to
 # workers (some mount the home folder on the workers, then `~/.netrc` works as it does here).
 # The workers run the hub's image, so `helpers` must be installed there, as it is in the
-# tutorial environment.
+# tutorial environment; `season_tasks.py` is yours, and `client.upload_file` brings it along.
 #
 # A few things change with size:
 #
@@ -615,13 +649,15 @@ print("Cluster closed")
 #
 # - The season's granules were found with two searches; the MODIS candidates of every pass were
 #   narrowed with CMR times alone, before any data was read.
-# - Tutorial 3's steps became two task functions, `helpers.choose_modis` (the rule that chooses
-#   a swath) and `helpers.pair_granules` (the pairing), which need only granule records.
+# - Tutorial 3's steps became two task functions in `season_tasks.py`, next to this notebook:
+#   `choose_swath` (tutorial 3's rule, `helpers.PAIRING_RULE` with `helpers.choose_modis`) and
+#   `pair_granules` (the pairing), which need only granule records; `client.upload_file` sent
+#   the file to the workers.
 # - A `LocalCluster` of two single-threaded worker processes ran them; `client.map` sent the
 #   tasks and `as_completed` collected the results as they came.
-# - Workers logged in from their own environment (`helpers.login_worker`): no secret was part
-#   of a task. They open their files in the task and check their S3 credentials' expiration
-#   before each open (`helpers.open_fresh`), so a season can run longer than an hour.
+# - Workers logged in from their own environment (`season_tasks.login_worker`, with
+#   `earthaccess.login`): no secret was part of a task. They open their files in the task and check their S3 credentials' expiration
+#   before each open (`season_tasks.open_fresh`), so a season can run longer than an hour.
 # - The broken granule, planted by the sandbox, failed alone and is a row of the table, with its
 #   error; the other passes completed.
 # - The season's table, plot and map show the pattern a single pair could not: trustworthy SST
