@@ -20,6 +20,7 @@ import numpy as np
 
 import helpers
 from benchmarks.s3server import S3Emulator
+from helpers.chunks import read_chunked_many
 
 __all__ = ["READERS", "Reader"]
 
@@ -67,35 +68,17 @@ def read_earthaccess(
         return _h5py_through(f, names)
 
 
-def read_helpers_blockcache(
-    s3: S3Emulator, fs: Any, path: str, names: Sequence[str]
-) -> dict[str, np.ndarray]:
-    """helpers before the fast path: ``HDF5_OPEN_KWARGS`` (8 MiB blockcache) and h5py."""
-    with fs.open(path, "rb", **helpers.HDF5_OPEN_KWARGS) as f:
-        ds = helpers.read_atl03_beam(f, "gt1l", _variables(names), fast=False)
-    return {n: ds[n.rsplit("/", 1)[-1]].values for n in names}
-
-
 def read_helpers(s3: S3Emulator, fs: Any, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
-    """What notebooks do: ``helpers.read_atl03_beam`` on the file ``open_granule`` gives."""
-    with fs.open(path, "rb", **helpers.HDF5_OPEN_KWARGS) as f:
+    """What notebook 02 does: ``helpers.read_atl03_beam`` on ``earthaccess.open``'s defaults."""
+    with _earthaccess_open(fs, path) as f:
         ds = helpers.read_atl03_beam(f, "gt1l", _variables(names))
     return {n: ds[n.rsplit("/", 1)[-1]].values for n in names}
 
 
-def read_helpers_arrays(
-    s3: S3Emulator, fs: Any, path: str, names: Sequence[str]
-) -> dict[str, np.ndarray]:
-    """The fast path alone, arrays only (no xarray, no UTC time): comparable with h5coro."""
-    from helpers import fastread
-
-    with (
-        fs.open(path, "rb", **helpers.HDF5_OPEN_KWARGS) as f,
-        fastread.RemoteHDF5File.from_file(f) as remote,
-        h5py.File(remote, "r") as h5,
-    ):
-        arrays = fastread.read_datasets([h5[n] for n in names], remote)
-    return dict(zip(names, arrays, strict=True))
+def _earthaccess_open(fs: Any, path: str, block_size: int = 0) -> Any:
+    size = fs.info(path)["size"]
+    block_size = block_size or earthaccess_block_size(size)
+    return fs.open(path, "rb", cache_type="background", block_size=block_size)
 
 
 def read_h5coro(s3: S3Emulator, fs: Any, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
@@ -119,12 +102,26 @@ def read_h5coro(s3: S3Emulator, fs: Any, path: str, names: Sequence[str]) -> dic
 def read_chunks(
     s3: S3Emulator, fs: Any, path: str, names: Sequence[str], block_size: int = 0
 ) -> dict[str, np.ndarray]:
-    """``helpers.chunks.read_chunked_many`` on the file ``open_granule`` gives (or `block_size`)."""
-    from helpers import chunks
+    """``helpers.read_chunked_many`` on ``earthaccess.open``'s defaults (or `block_size`)."""
+    with _earthaccess_open(fs, path, block_size) as f, h5py.File(f, "r") as h5:
+        arrays = read_chunked_many([h5[n] for n in names], f)
+    return dict(zip(names, arrays, strict=True))
 
-    options = {**helpers.HDF5_OPEN_KWARGS, **({"block_size": block_size} if block_size else {})}
-    with fs.open(path, "rb", **options) as f, h5py.File(f, "r") as h5:
-        arrays = chunks.read_chunked_many([h5[n] for n in names], f)
+
+def read_chunks_prefetch(
+    s3: S3Emulator, fs: Any, path: str, names: Sequence[str]
+) -> dict[str, np.ndarray]:
+    """h5py over `h5prefetch.RemoteHDF5File` (the chunk index a B-tree level per round trip),
+    then ``helpers.read_chunked_many`` on the same file."""
+    from h5prefetch import RemoteHDF5File, prefetch_members
+
+    with (
+        _earthaccess_open(fs, path) as f,
+        RemoteHDF5File.from_file(f) as rf,
+        h5py.File(rf, "r") as h5,
+    ):
+        prefetch_members(h5, names, rf)
+        arrays = read_chunked_many([h5[n] for n in names], (f.fs, f.path))
     return dict(zip(names, arrays, strict=True))
 
 
@@ -150,38 +147,31 @@ READERS: tuple[Reader, ...] = (
         read_earthaccess,
     ),
     Reader(
-        "helpers-blockcache",
-        "helpers, fast=False",
-        "HDF5_OPEN_KWARGS (8 MiB blockcache) + h5py: helpers before this work",
-        read_helpers_blockcache,
-    ),
-    Reader(
         "helpers",
-        "helpers (default)",
-        "read_atl03_beam: chunk index via h5py, merged ranges fetched "
-        f"{helpers.fastread.FETCH_CONCURRENCY} at a time (presigned URL, one aiohttp session "
-        "on an event-loop thread), inflated as they arrive, one thread per core, with ISA-L",
+        "helpers (what notebook 02 does)",
+        "earthaccess.open defaults, then read_atl03_beam: helpers.chunks plus xarray and UTC time",
         read_helpers,
-    ),
-    Reader(
-        "helpers-arrays",
-        "helpers.fastread alone",
-        "fastread.read_datasets: the same fast path, numpy arrays only (no xarray, no UTC time)",
-        read_helpers_arrays,
     ),
     Reader("h5coro", "h5coro", "h5coro 1.x, S3 driver, 4 MiB cache lines, defaults", read_h5coro),
     Reader(
         "chunks",
         "helpers.chunks (library calls)",
-        "read_chunked_many on the HDF5_OPEN_KWARGS file: chunk_iter, merge_offset_ranges, "
-        "128 ranges in flight (fsspec HTTP on the URL s3fs signs), ISA-L, one thread per core",
+        "read_chunked_many on earthaccess.open's file, arrays only: chunk_iter, "
+        "merge_offset_ranges, 128 ranges in flight (fsspec HTTP on the URL s3fs signs), ISA-L",
         read_chunks,
     ),
     Reader(
         "chunks-1mib",
         "helpers.chunks, 1 MiB blocks",
-        "the same on a file opened with 1 MiB blocks instead of 8 MiB (the chunk index costs "
-        "one request per block h5py reads, one at a time)",
+        "the same on a file opened with 1 MiB blocks (the chunk index costs one request per "
+        "block h5py reads, one at a time)",
         partial(read_chunks, block_size=2**20),
+    ),
+    Reader(
+        "chunks+prefetch",
+        "helpers.chunks + h5prefetch",
+        "h5py over h5prefetch.RemoteHDF5File (B-tree children fetched a level at a time), "
+        "then read_chunked_many",
+        read_chunks_prefetch,
     ),
 )

@@ -29,6 +29,8 @@ import h5py
 import numpy as np
 from fsspec.asyn import AsyncFileSystem, sync
 
+from helpers.retries import get_retrying_client
+
 try:
     from isal.isal_zlib import decompress as inflate  # about 3x faster than zlib, same output
 except ImportError:  # pragma: no cover - isal is optional
@@ -181,7 +183,9 @@ def _filesystem(datasets: Sequence[h5py.Dataset], source: Any) -> tuple[Any, str
         return None, None  # h5py opened another file object: its chunks are not in `source`
     if "s3" in fs.protocol:  # a signed URL: S3 over plain HTTPS costs a fifth of botocore's CPU
         with contextlib.suppress(Exception):  # nothing to sign with: through s3fs itself
-            return fsspec.filesystem("http"), fs.sign(path, expiration=3600)
+            url = fs.sign(path, expiration=3600)
+            # retrying 5xx and broken connections, as s3fs (botocore) would
+            return fsspec.filesystem("http", get_client=get_retrying_client), url
     return fs, path
 
 

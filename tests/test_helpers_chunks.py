@@ -237,3 +237,35 @@ def test_the_chunks_are_read_by_the_module_not_by_h5py(
         want_chunks = f["shuffle_deflate_f8"].id.get_num_chunks()
     _same(got, expected["shuffle_deflate_f8"])
     assert len(placed) == want_chunks == 3
+
+
+def test_earthaccess_default_open_over_s3_fetches_concurrently(s3: Any, expected: dict) -> None:
+    """``earthaccess.open``'s defaults (an EarthAccessFile around fsspec's background cache, 4
+    MiB blocks for a small file), h5py opened on it: the same arrays, the chunks fetched with
+    many requests in flight at once (h5py alone makes one request at a time)."""
+    from earthaccess.store import EarthAccessFile
+
+    names = [n for n in NAMES if n != "lzf_f4"]
+    s3.configure(0.02, 0)  # 20 ms a request: requests overlap only if sent concurrently
+    try:
+        fs = s3.filesystem()
+        inner = fs.open("bucket/cases.h5", "rb", cache_type="background", block_size=4 * 2**20)
+        f = EarthAccessFile(inner, None)
+        with inner, h5py.File(f, "r") as h5:
+            datasets = [h5[n] for n in names]
+            s3.reset()
+            got = chunks.read_chunked_many(datasets, f, slice(0, 20_001))
+            stats = s3.stats()
+    finally:
+        s3.configure(0.0, 0)
+    for name, values in zip(names, got, strict=True):
+        _same(values, _want(expected, name, slice(0, 20_001)))
+    assert stats["max_concurrent"] > 4, stats
+    assert stats["gets"] > 4
+
+
+def test_local_path_and_none_read_with_h5py(h5file: Path, expected: dict) -> None:
+    with h5py.File(h5file, "r") as f:
+        got = chunks.read_chunked_many([f["two_d_f4"], f["scalar_f8"]], None, slice(2, 7))
+    _same(got[0], expected["two_d_f4"][2:7])
+    _same(got[1], np.asarray(expected["scalar_f8"]))
