@@ -130,9 +130,10 @@ def _benchmark_imports() -> dict[str, set[str]]:
     for name in modules:
         found: set[str] = set()
         for node in ast.walk(ast.parse((package / f"{name}.py").read_text())):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                target = node.module.removeprefix("benchmarks").lstrip(".")
-                if node.level or node.module.startswith("benchmarks"):
+            if isinstance(node, ast.ImportFrom):  # from benchmarks(.x) / from .(x) import ...
+                module = node.module or ""
+                if node.level or module == "benchmarks" or module.startswith("benchmarks."):
+                    target = module.removeprefix("benchmarks").lstrip(".").split(".")[0]
                     found |= {target} if target else {a.name for a in node.names}
             elif isinstance(node, ast.Import):
                 found |= {
