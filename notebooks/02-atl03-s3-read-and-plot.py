@@ -59,8 +59,8 @@
 #   UTC times and a true along-track distance;
 # - tell strong from weak beams with the spacecraft orientation;
 # - plot photon heights so the ice surface stands out from the background photons;
-# - measure how many requests and bytes a read fetched, and why fetching chunks concurrently
-#   beats one request at a time.
+# - list the chunks a read needs, and fetch them all at once with library calls (h5py's chunk
+#   index, fsspec's merged byte ranges, threads to decompress) instead of one request at a time.
 #
 # ```{note}
 # The outputs shown in the book come from the project's **Earthdata sandbox**, an offline stand-in
@@ -105,12 +105,17 @@ FIGURE = Path("figures") / "atl03_juneau_gt1l.png"
 # %% [markdown]
 # ## 1. Find the granule in the cloud collection
 #
-# Log in first: reading files needs an [Earthdata Login](https://urs.earthdata.nasa.gov), and
-# `helpers.login()` also reports whether this notebook runs in AWS `us-west-2`, which decides how
-# the file is read (see notebook 01 for where it looks for your credentials).
+# Log in first: reading files needs an [Earthdata Login](https://urs.earthdata.nasa.gov).
+# `earthaccess.login()` finds your credentials (see notebook 01 for where it looks);
+# `helpers.login_status` says who is logged in and whether this notebook runs in AWS `us-west-2`,
+# which decides how the file is read. `helpers.retry_transient_errors()`, called once before, makes
+# earthaccess's requests retry the brief server errors a cloud service sometimes answers.
 
 # %% tags=["output-depends-on-region"]
-auth = helpers.login()
+helpers.retry_transient_errors()
+auth = earthaccess.login()
+status = helpers.login_status(auth)
+print(status)
 
 # %% [markdown]
 # ATL03 has had several versions, and NSIDC adds new ones to Earthdata Cloud (provider
@@ -200,16 +205,15 @@ print(f"They expire in about {minutes_left:.0f} min.")
 # )
 # ```
 #
-# `helpers.s3_filesystem(daac="NSIDC")` does the same through `earthaccess.get_s3_filesystem`
-# (which reuses the credentials for 55 minutes and then fetches new ones) and adds read settings
-# that suit HDF5 files, explained in step 6. From outside `us-west-2` the keys are handed out all
-# the same, but the bucket refuses to read, so the cell below only uses them in the region.
+# `earthaccess.get_s3_filesystem(daac="NSIDC")` does the same, and fetches new credentials when
+# the old ones are about to expire. From outside `us-west-2` the keys are handed out all the same,
+# but the bucket refuses to read, so the cell below only uses them in the region.
 
 # %% tags=["output-depends-on-region"]
 s3_link = granule.data_links(access="direct")[0]
 print(s3_link)
-if auth.in_region:
-    fs = helpers.s3_filesystem(daac="NSIDC")
+if status.in_region:
+    fs = earthaccess.get_s3_filesystem(daac="NSIDC")
     info = fs.info(s3_link)  # one request: the object's size, no data
     print(f"Size on S3: {info['size']:,} bytes ({info['size'] / 2**20:.1f} MiB)")
 else:
@@ -226,14 +230,14 @@ else:
 #
 # ## 3. Open the granule on S3, without downloading it
 #
-# `helpers.open_granule(granule)` calls `earthaccess.open([granule])`, which gives back a
-# **file object**: something Python can `read` and `seek` in like a local file, whose bytes are
-# fetched from S3 only when read. In `us-west-2` it is an s3fs file, the same as
-# `fs.open(s3_link)`; elsewhere earthaccess opens the granule's HTTPS link instead (step 7). The
-# helper also passes the read settings of step 6.
+# `earthaccess.open([granule])` gives back one **file object** per granule: something Python can
+# `read` and `seek` in like a local file, whose bytes are fetched from S3 only when read. In
+# `us-west-2` it is an s3fs file, the same as `fs.open(s3_link)`; elsewhere earthaccess opens the
+# granule's HTTPS link instead (step 7). Its default read settings are explained in step 6;
+# `show_progress=False` only hides its progress bars.
 
 # %% tags=["output-depends-on-region"]
-f = helpers.open_granule(granule)
+f = earthaccess.open([granule], show_progress=False)[0]
 print(f)
 
 # %% [markdown]
@@ -368,25 +372,23 @@ def ground_track(h5, beam, step=50):
 #
 # `helpers.read_atl03_beam` reads photon variables of `/gt1l/heights` into an `xarray.Dataset`.
 # It keeps each variable's attributes (units, long names) as plain text, turns fill values into
-# `NaN`, converts `delta_time` to UTC, and with `along_track=True` adds the true along-track
-# distance. Here it reads only the photons of the box.
-#
-# Give it the **file object**, not an open `h5py.File`: then it can fetch the compressed chunks of
-# all six variables at once, many requests in flight, instead of one after another (step 6 shows
-# what that changes). We use a freshly opened file object, and `helpers.count_requests` counts
-# what the read fetches:
+# `NaN`, turns `delta_time` into UTC times (xarray's CF decoding of its units, "seconds since
+# 2018-01-01"), and with `along_track=True` adds the true along-track distance. Here it reads
+# only the photons of the box, fetching the compressed chunks of all six variables at once, many
+# requests in flight, instead of one after another (step 6 shows how, and what that changes). We
+# use a freshly opened file object:
 
 # %% tags=["output-depends-on-region"]
 VARIABLES = ["h_ph", "lat_ph", "lon_ph", "dist_ph_along", "delta_time", "signal_conf_ph"]
 
-f_read = helpers.open_granule(granule)  # a fresh file object: its cache starts empty
+# a fresh file object: its cache starts empty
+f_read = earthaccess.open([granule], show_progress=False)[0]
 with h5py.File(f_read, "r") as h5:
     photons = photons_in_box(h5, BEAM, JUNEAU_BBOX)
     track_lon, track_lat = ground_track(h5, BEAM)
 
 start = time.perf_counter()
-with helpers.count_requests() as fetched:
-    ds = helpers.read_atl03_beam(f_read, BEAM, VARIABLES, along_track=True, subset=photons)
+ds = helpers.read_atl03_beam(f_read, BEAM, VARIABLES, along_track=True, subset=photons)
 read_seconds = time.perf_counter() - start
 
 n_beam = beams.loc[BEAM, "photons"]
@@ -640,57 +642,123 @@ print(
 # a large part of a short beam; in a real granule one strong beam holds tens of millions of
 # photons in hundreds of megabytes of chunks, and the box is a small fraction of that.
 #
-# ### What step 4 fetched
+# ### Fetching the chunks all at once
 #
-# `helpers.read_atl03_beam` let h5py find the variables and list their chunks, as above, then
-# fetched exactly those byte ranges itself: neighbouring chunks merged into one request, up to
-# 128 requests in flight at once, each chunk decompressed in a thread as soon as it arrived.
+# h5py fetches what it needs one request after another. With the list of chunks in hand, three
+# library calls do better: `fsspec.utils.merge_offset_ranges` merges neighbouring byte ranges
+# into fewer requests (here of at most 1 MiB), the file system's `cat_ranges` sends them all at
+# once (many in flight: the waits overlap), and `zlib` decompresses the chunks in threads (it
+# releases Python's lock while it works). HDF5 compresses these chunks with its *deflate* filter,
+# which is zlib; some files add the *shuffle* filter (byte 1 of every value, then byte 2 ...: it
+# compresses better), undone after inflating. Each chunk then goes to its place in the output.
+# This is the core of `helpers.read_atl03_beam` (`helpers.read_chunked`), for one variable:
 
-# %%
-print(f"Requests:  {fetched.requests:6,}")
-print(
-    f"Fetched:   {fetched.bytes / 2**20:6.1f} MiB (the chunks of the box: {needed / 2**20:.1f} MiB)"
-)
-print(f"Read time: {read_seconds:6.2f} s")
+# %% tags=["output-depends-on-region"]
+import bisect
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+import fsspec
+
+DEFLATE, SHUFFLE = h5py.h5z.FILTER_DEFLATE, h5py.h5z.FILTER_SHUFFLE
+
+
+def read_rows(dataset, file_object, rows):
+    """dataset[rows] of a 1-D variable stored in chunks with deflate (and maybe shuffle)."""
+    start, stop, _ = rows.indices(dataset.shape[0])
+    chunk_rows, dtype = dataset.chunks[0], dataset.dtype
+    plist = dataset.id.get_create_plist()
+    filters = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
+    assert DEFLATE in filters and set(filters) <= {DEFLATE, SHUFFLE}, filters
+
+    # 0. the chunks that overlap the rows: (first row, byte offset, bytes stored)
+    chunks = []
+
+    def keep(chunk):
+        first = chunk.chunk_offset[0]
+        if first < stop and first + chunk_rows > start:
+            chunks.append((first, chunk.byte_offset, chunk.size))
+
+    dataset.id.chunk_iter(keep)
+
+    # 1. neighbouring chunks merged into requests of at most 1 MiB
+    path = file_object.path
+    _, starts, ends = fsspec.utils.merge_offset_ranges(
+        [path] * len(chunks),
+        [offset for _, offset, _ in chunks],
+        [offset + size for _, offset, size in chunks],
+        max_block=2**20,
+    )
+    # 2. every request sent at once
+    blobs = file_object.fs.cat_ranges([path] * len(starts), starts, ends)
+
+    # 3. each chunk cut out of its request and inflated (in threads), unshuffled, put in place
+    def decode(chunk):
+        first, offset, size = chunk
+        i = bisect.bisect_right(starts, offset) - 1  # the request that holds this chunk
+        data = zlib.decompress(blobs[i][offset - starts[i] :][:size])
+        if SHUFFLE in filters:
+            data = np.frombuffer(data, np.uint8).reshape(dtype.itemsize, -1).T.tobytes()
+        return first, np.frombuffer(data, dtype)
+
+    out = np.empty(stop - start, dtype)
+    with ThreadPoolExecutor() as pool:
+        for first, values in pool.map(decode, chunks):
+            lo, hi = max(first, start), min(first + chunk_rows, stop)
+            out[lo - start : hi - start] = values[lo - first : hi - first]
+    return out, len(chunks), len(starts)
+
+
+with h5py.File(f_read, "r") as h5:
+    start = time.perf_counter()
+    h_ph, n_chunks, n_requests = read_rows(h5[f"{BEAM}/heights/h_ph"], f_read, photons)
+    core_seconds = time.perf_counter() - start
+print(f"h_ph of the box: {n_chunks} chunks in {n_requests} requests, {core_seconds:.2f} s")
+print("Same values as read_atl03_beam:", np.array_equal(h_ph, ds["h_ph"].values))
 
 # %% [markdown]
-# Besides the chunks of the box, the read fetched the metadata (in 1 MiB blocks) and, for
-# `along_track=True`, three segment arrays of the whole beam (`ph_index_beg`, `segment_ph_cnt`,
-# `segment_dist_x`).
-#
-# ### The same read, one request at a time
-#
-# With `fast=False` the reader leaves everything to h5py, which reads through the file object's
-# own cache. `helpers.open_granule` sets that cache up with `helpers.HDF5_OPEN_KWARGS`:
+# `helpers.read_chunked` is the same technique, written for any chunked variable: two-dimensional
+# ones like `signal_conf_ph`, missing chunks (the fill value), a checksum filter, many variables
+# in one batch (`read_chunked_many`, what `read_atl03_beam` uses), and anything else (another
+# compression, a local path) left to h5py. It takes the datasets of an `h5py.File` and the file
+# object h5py opened, from S3 or over HTTPS alike. Step 4's read of six variables took:
 
 # %%
-print(dict(helpers.HDF5_OPEN_KWARGS))
-f_slow = helpers.open_granule(granule)
+print(f"read_atl03_beam: {read_seconds:.2f} s for {ds.sizes['photon']:,} photons")
+
+# %% [markdown]
+# ### The same read, one request at a time
+#
+# Through h5py alone, every read goes through the file object's own cache, one request at a
+# time. `earthaccess.open` sets that cache up as fsspec's `background` block cache, with blocks
+# of 4 to 16 MiB by file size:
+
+# %% tags=["output-depends-on-region"]
+f_slow = earthaccess.open([granule], show_progress=False)[0]
+print(f"cache: {type(f_slow.cache).__name__}, blocks of {f_slow.blocksize / 2**20:.0f} MiB")
 start = time.perf_counter()
-slow = helpers.read_atl03_beam(
-    f_slow, BEAM, VARIABLES, along_track=True, subset=photons, fast=False
-)
+with h5py.File(f_slow, "r") as h5:
+    group = h5[f"{BEAM}/heights"]
+    slow = {name: group[name][photons] for name in VARIABLES}
 slow_seconds = time.perf_counter() - start
-print(f"Same values: {slow.identical(ds)}")
+print("Same values:", all(np.array_equal(slow[name], ds[name].values) for name in VARIABLES))
 print(
-    f"fast=False: {f_slow.cache.miss_count} requests of {f_slow.blocksize / 2**20:.0f} MiB, "
+    f"h5py alone: {f_slow.cache.miss_count} requests of {f_slow.blocksize / 2**20:.0f} MiB, "
     f"{f_slow.cache.total_requested_bytes / 2**20:.1f} MiB fetched, {slow_seconds:.2f} s"
 )
 f_slow.close()
 
 # %% [markdown]
-# - **`blockcache` with 8 MiB blocks**: every read h5py makes is rounded out to whole 8 MiB
-#   blocks, and the blocks are kept (up to 32 of them). HDF5's many small metadata reads, which
-#   jump back and forth through the file, then come from memory, and a few large requests fetch
-#   the chunks. 8-16 MB is the request size AWS recommends for S3, and the page size of NSIDC's
-#   cloud-optimized ATL03 (version 007). Without a cache, every small read would be a request.
-# - s3fs's default is a `readahead` cache with 50 MiB blocks: it keeps only the latest block, so
-#   each jump backwards fetches again. earthaccess's own default (`background`, 4-16 MiB blocks
-#   by file size) is also a block cache.
-# - The block cache still sends one request at a time, and fetches whole blocks around chunks it
-#   needs. The concurrent read of step 4 fetches only the chunks, all at once: on a 1 GB granule
-#   with 30 ms per request, the project's benchmark measures it tens of times faster than both
-#   (see [Performance](../book/performance.md)).
+# - **A block cache**: every read h5py makes is rounded out to whole blocks, and the blocks are
+#   kept. HDF5's many small metadata reads, which jump back and forth through the file, then come
+#   from memory, and a few large requests fetch the chunks. 8-16 MB is the request size AWS
+#   recommends for S3, and the page size of NSIDC's cloud-optimized ATL03 (version 007). Without
+#   a cache, every small read would be a request. s3fs's own default is a `readahead` cache with
+#   50 MiB blocks: it keeps only the latest block, so each jump backwards fetches again.
+# - The block cache still sends one request at a time, and fetches whole blocks around the chunks
+#   it needs. The chunk reader fetches only the chunks, all at once: on a 1 GB granule with 30 ms
+#   per request, the project's benchmark measures it tens of times faster than h5py alone (see
+#   [Performance](../book/performance.md)).
 #
 # Published benchmarks in `us-west-2` agree on the block cache: reading three variables of one
 # beam of a 7 GB ATL03 granule took 2062 s through fsspec without a cache, and 114 s with an
@@ -707,14 +775,14 @@ f_slow.close()
 # ## 7. Outside `us-west-2`: the same granule over HTTPS
 #
 # Everything above works unchanged outside AWS `us-west-2`, on a laptop or a university server.
-# There `helpers.login()` reports that you are not in `us-west-2`, step 2 skips the S3 file
-# system, and `earthaccess.open` (inside `helpers.open_granule`) opens the granule's **HTTPS**
-# link instead of its S3 link, with your Earthdata Login token. The file object reads byte ranges
-# over HTTPS with the same block cache, so h5py, xarray and the plots are the same. Which route
-# did this run take?
+# There `helpers.login_status` reports that you are not in `us-west-2`, step 2 skips the S3 file
+# system, and `earthaccess.open` opens the granule's **HTTPS** link instead of its S3 link, with
+# your Earthdata Login token. The file object reads byte ranges over HTTPS with the same block
+# cache, and the chunk reader fetches over HTTPS as it does from S3, so h5py, xarray and the plots
+# are the same. Which route did this run take?
 
 # %% tags=["output-depends-on-region"]
-route = "S3 (direct access in us-west-2)" if auth.in_region else "HTTPS (outside us-west-2)"
+route = "S3 (direct access in us-west-2)" if status.in_region else "HTTPS (outside us-west-2)"
 print(f"Read over {route}:")
 print(f_read)
 
@@ -740,16 +808,19 @@ f_read.close()
 # - `earthaccess.search_datasets` gives the versions in the cloud, and `search_data` with
 #   `granule_name` (wildcards allowed) or with time and place finds one granule.
 # - Temporary S3 credentials (`earthaccess.get_s3_credentials`) last one hour and read NASA's
-#   buckets only from AWS `us-west-2`; `helpers.s3_filesystem` wraps them in an s3fs file system.
-# - `helpers.open_granule` (`earthaccess.open`) gives a file object that h5py and xarray read like a
-#   local file, from S3 in `us-west-2` and over HTTPS elsewhere; nothing is downloaded.
+#   buckets only from AWS `us-west-2`; `earthaccess.get_s3_filesystem` wraps them in an s3fs file
+#   system.
+# - `earthaccess.open` gives a file object that h5py and xarray read like a local file, from S3
+#   in `us-west-2` and over HTTPS elsewhere; nothing is downloaded.
 # - ICESat-2 files are trees of groups: xarray opens one group at a time, h5py sees the whole tree.
 # - `/orbit_info/sc_orient` tells the strong beams; `geolocation` segments tell which photons lie
 #   in a region, so only those are read; `segment_dist_x` + `dist_ph_along` is the true
 #   along-track distance.
 # - Signal confidence separates the surface from background photons in plots and averages.
-# - Given the file object, `helpers.read_atl03_beam` fetches only the chunks it needs, many at
-#   once; through h5py alone, an 8 MiB block cache keeps the requests few, but one at a time.
+# - h5py lists a variable's chunks (`chunk_iter`); merging their byte ranges
+#   (`merge_offset_ranges`), fetching them all at once (`cat_ranges`) and inflating them in
+#   threads is much faster than h5py's one request at a time. `helpers.read_atl03_beam` reads
+#   that way; through h5py alone, a block cache keeps the requests few, but one at a time.
 #
 # ## Exercise
 #
@@ -759,7 +830,7 @@ f_read.close()
 # rolling mean of `gt1l` together: do the two beams see the same surface?
 #
 # *Hint:* `beams` lists the beam types, and `photons_in_box` and `helpers.read_atl03_beam` work
-# for any beam. Open a new file object with `helpers.open_granule(granule)`: the ones above are
+# for any beam. Open a new file object with `earthaccess.open([granule])[0]`: the ones above are
 # closed.
 #
 # ### Solution
@@ -769,7 +840,7 @@ f_read.close()
 # %% mystnb={"image": {"alt": "Photon heights against along-track distance across the Juneau Icefield: the signal photons of the weak beam as small points, with the rolling mean of the strong beam gt1l as a line on top; both follow the same ice surface."}} tags=["hide-cell"]
 weak = beams.index[(beams["atlas_beam_type"] == "weak") & beams.index.str.startswith("gt1")][0]
 
-f_weak = helpers.open_granule(granule)
+f_weak = earthaccess.open([granule], show_progress=False)[0]
 with h5py.File(f_weak, "r") as h5:
     weak_photons = photons_in_box(h5, weak, JUNEAU_BBOX)
 weak_ds = helpers.read_atl03_beam(f_weak, weak, VARIABLES, along_track=True, subset=weak_photons)
