@@ -254,9 +254,10 @@ def main(argv: list[str] | None = None) -> int:
 
     helpers.retry_transient_errors()
     status = helpers.login_status(earthaccess.login())
+    versions = earthaccess.search_datasets(short_name="ATL07", provider="NSIDC_CPRD")
     atl07 = earthaccess.search_data(
         short_name="ATL07",
-        version="006",
+        version=max(c.version for c in versions),  # the newest, as notebook 04 does
         provider="NSIDC_CPRD",
         bounding_box=SEASON_BBOX,
         temporal=SEASON_TEMPORAL,

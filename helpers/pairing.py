@@ -18,17 +18,6 @@ notebook 04 (``notebooks/season_tasks.py``) and by the benchmark:
 nearest accepted one. Where ``pyresample.kd_tree.resample_nearest`` on the masked swath gives a
 value, `pair_nearest` gives the same one. `Pairing` keeps the neighbours, so more variables of the
 swath (``quality_level``, ``sst_dtime``, ...) are sampled without a new search.
-
-Examples
---------
->>> import numpy as np
->>> lon, lat = np.meshgrid(np.linspace(-60.0, -59.0, 50), np.linspace(82.0, 82.2, 40))
->>> sst = np.where(lon < -59.5, np.nan, 271.0 + (lat - 82.0))
->>> p = pair_nearest(lon, lat, sst, [-59.2, -59.9, -50.0], [82.101, 82.1, 82.1], radius_m=1000)
->>> p.values.round(3).tolist(), p.count
-([271.103, nan, nan], 1)
->>> bool(p.index[0] == np.ravel_multi_index((20, 39), lon.shape)), p.index[1:].tolist()
-(True, [-1, -1])
 """
 
 from __future__ import annotations
@@ -44,20 +33,20 @@ import pandas as pd
 
 from helpers.tables import granule_name
 
-__all__ = [
-    "PAIRING_RULE",
-    "Choice",
-    "Pairing",
-    "PairingRule",
-    "candidates_for",
-    "choose_modis",
-    "pair_nearest",
-]
+__all__ = ["PAIRING_RULE", "Pairing", "candidates_for", "choose_modis", "pair_nearest"]
 
 
 @dataclass(frozen=True)
 class Pairing:
-    """The nearest valid swath pixel of each point, kept for sampling more variables."""
+    """The nearest valid swath pixel of each point, kept for sampling more variables.
+
+    Examples
+    --------
+    >>> p = Pairing(np.array([3, -1]), np.array([420.0, np.nan]), np.array([271.5, np.nan]),
+    ...             (2, 2), 1000.0)
+    >>> p.found.tolist(), p.count
+    ([True, False], 1)
+    """
 
     index: np.ndarray
     """Flat index (``np.ravel``) of each point's swath pixel, -1 when none within the radius."""
@@ -112,29 +101,21 @@ def pair_nearest(
 ) -> Pairing:
     """Pair each point with the nearest valid swath pixel within `radius_m` (pyresample).
 
-    Parameters
-    ----------
-    swath_lons, swath_lats
-        Pixel coordinates in degrees, 2-D (e.g. 2030 x 1354 for a MODIS L2P granule).
-    swath_values
-        Pixel values of the same shape; NaN or masked pixels are invalid.
-    point_lons, point_lats
-        Point coordinates in degrees, 1-D (e.g. ATL07 segment longitude/latitude).
-    radius_m
-        Largest distance of a pair, in metres (`PAIRING_RULE.radius_m` in the tutorials).
-    valid
-        Optional boolean array of the swath's shape: False marks more invalid pixels (e.g.
-        ``PAIRING_RULE.trustworthy(quality_level, l2p_flags)``).
-
-    Returns
-    -------
-    Pairing
-        ``.values`` at the points (NaN where no valid pixel is within the radius), ``.index``
-        and ``.distance`` of the pixels, and ``.sample(other)`` for other variables.
+    The swath (`swath_lons`, `swath_lats`, `swath_values`: 2-D, degrees) and the points
+    (`point_lons`, `point_lats`: 1-D, e.g. ATL07 segments). NaN or masked values are invalid
+    pixels, and so are pixels where `valid` (optional, the swath's shape) is False, e.g.
+    ``PAIRING_RULE.trustworthy(quality_level, l2p_flags)``. `radius_m` is the largest distance of
+    a pair (the tutorials use ``PAIRING_RULE.radius_m``). The `Pairing` has ``.values`` at the
+    points (NaN where no valid pixel is within the radius), ``.index`` and ``.distance`` of the
+    pixels, and ``.sample(other)`` for other variables.
 
     Examples
     --------
-    See the module's example.
+    >>> lon, lat = np.meshgrid(np.linspace(-60.0, -59.0, 50), np.linspace(82.0, 82.2, 40))
+    >>> sst = np.where(lon < -59.5, np.nan, 271.0 + (lat - 82.0))  # NaN: cloud in the west
+    >>> p = pair_nearest(lon, lat, sst, [-59.2, -59.9, -50.0], [82.101, 82.1, 82.1])
+    >>> p.values.round(3).tolist(), p.count, p.index[1:].tolist()
+    ([271.103, nan, nan], 1, [-1, -1])
     """
     from pyresample import geometry, kd_tree
 
@@ -322,7 +303,13 @@ def candidates_for(
 
 @dataclass(frozen=True)
 class Choice:
-    """What `choose_modis` decided, and what it looked at."""
+    """What `choose_modis` decided, and what it looked at.
+
+    Examples
+    --------
+    >>> Choice(None, "no MODIS within 2 h", []).offset is None
+    True
+    """
 
     granule: Mapping[str, Any] | None
     """The chosen MODIS granule, or None."""

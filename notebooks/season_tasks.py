@@ -17,8 +17,10 @@ with nothing but granule records (small dictionaries from CMR) in hand:
   swath) and step 8 (pair every segment).
 
 The pairing rule itself (radius, quality, flags, coverage, Day swaths, time window) is not
-here: it is `helpers.PAIRING_RULE` and the functions of ``helpers.pairing``, the same ones
-notebook 03 uses.
+here: it is `helpers.PAIRING_RULE`, `helpers.candidates_for`, `helpers.choose_modis` and
+`helpers.pair_nearest`, the same ones notebook 03 uses. Every function that applies it takes a
+``rule`` argument, `helpers.PAIRING_RULE` by default (a variant:
+``dataclasses.replace(helpers.PAIRING_RULE, radius_m=2000)``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ import xarray as xr
 from earthaccess.exceptions import LoginStrategyUnavailable
 
 import helpers
-from helpers.pairing import PAIRING_RULE, PairingRule
 
 BBox = tuple[float, float, float, float]
 """(west, south, east, north) in degrees."""
@@ -315,7 +316,7 @@ def read_swath(source: Any, *, screening: bool = False) -> Swath:
     )
 
 
-def pair_track(track: pd.DataFrame, swath: Swath, rule: PairingRule = PAIRING_RULE) -> pd.DataFrame:
+def pair_track(track: pd.DataFrame, swath: Swath, rule: Any = helpers.PAIRING_RULE) -> pd.DataFrame:
     """Give every segment the nearest trustworthy SST pixel, and the nearest pixel with a value.
 
     Returns `track` plus ``sst`` (K, ``rule.trustworthy`` pixels only), ``sst_distance`` (m),
@@ -359,7 +360,7 @@ def choose_swath(
     bbox: BBox,
     *,
     beam: str | None = None,
-    rule: PairingRule = PAIRING_RULE,
+    rule: Any = helpers.PAIRING_RULE,
 ) -> dict[str, Any]:
     """Task 1: choose the MODIS swath of one ATL07 granule by tutorial 03's rule.
 
@@ -430,7 +431,7 @@ def pair_granules(
     bbox: BBox,
     *,
     beam: str | None = None,
-    rule: PairingRule = PAIRING_RULE,
+    rule: Any = helpers.PAIRING_RULE,
 ) -> tuple[dict[str, Any], pd.DataFrame]:
     """Task 2: pair one ATL07 granule with one MODIS swath: a summary row and the segments.
 
