@@ -199,6 +199,15 @@ nor ice (4).
     max_offset: timedelta = field(default=timedelta(hours=2))
     """A MODIS swath whose middle is farther in time from the ICESat-2 overpass is no candidate."""
 
+    def __post_init__(self) -> None:
+        if not self.radius_m > 0 or not 0 <= self.min_seen <= 1:
+            raise ValueError(
+                f"radius_m must be > 0 and min_seen within 0..1; got {self.radius_m!r}, "
+                f"{self.min_seen!r}."
+            )
+        if not isinstance(self.max_offset, timedelta) or self.max_offset < timedelta(0):
+            raise ValueError(f"max_offset must be a timedelta >= 0; got {self.max_offset!r}.")
+
     def __str__(self) -> str:
         hours = self.max_offset / timedelta(hours=1)
         return (

@@ -199,3 +199,12 @@ def test_choose_modis_says_why_nothing_was_chosen() -> None:
     assert choose_modis([far], "2019-06-22T06:18", lambda g: 1.0).status == "no MODIS within 2 h"
     wider = dataclasses.replace(PAIRING_RULE, max_offset=timedelta(hours=6))
     assert choose_modis([far], "2019-06-22T06:18", lambda g: 1.0, wider).status == "chosen"
+
+
+def test_a_variant_of_the_rule_with_impossible_settings_is_refused() -> None:
+    with pytest.raises(ValueError, match="radius_m must be > 0"):
+        dataclasses.replace(PAIRING_RULE, radius_m=0)
+    with pytest.raises(ValueError, match="min_seen within 0..1"):
+        dataclasses.replace(PAIRING_RULE, min_seen=25)  # a percentage where a fraction goes
+    with pytest.raises(ValueError, match="max_offset must be a timedelta"):
+        dataclasses.replace(PAIRING_RULE, max_offset=2)  # hours? minutes? say it
