@@ -18,7 +18,7 @@ with nothing but granule records (small dictionaries from CMR) in hand:
 
 The pairing rule itself (radius, quality, flags, coverage, Day swaths, time window) is not
 here: it is `helpers.PAIRING_RULE`, `helpers.candidates_for`, `helpers.choose_modis` and
-`helpers.pair_nearest`, the same ones notebook 03 uses. Every function that applies it takes a
+`helpers.pair_nearest`: the rule notebook 03 applies, stated once. Every function that applies it takes a
 ``rule`` argument, `helpers.PAIRING_RULE` by default (a variant:
 ``dataclasses.replace(helpers.PAIRING_RULE, radius_m=2000)``).
 """
