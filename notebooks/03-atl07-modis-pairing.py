@@ -314,7 +314,8 @@ print(f"{atl07_path}: {atl07_path.stat().st_size:,} bytes; {checks} match CMR")
 # - turns the string attributes, stored as bytes, into text, and drops the HDF5 bookkeeping
 #   attributes such as `DIMENSION_LIST`;
 # - turns the fill value of the heights (3.4028235e+38, the largest float32) into NaN, and
-# - adds a `time` coordinate in UTC from `delta_time` (seconds since 2018-01-01).
+# - adds a `time` coordinate in UTC from `delta_time`, decoded by xarray from its CF `units`
+#   attribute, `seconds since 2018-01-01`.
 
 # %%
 BEAM = "gt1l"
