@@ -1,140 +1,70 @@
-"""The setup check that learners run first: is this environment ready for the tutorials?
+"""The setup check that learners run first (`check_setup`): is this environment ready?
 
-`check_setup` looks at, in order, and reports each as ``ok``, ``warn`` or ``fail`` with what to
-do about it:
-
-1. Python and the key packages (earthaccess, xarray, h5py, s3fs, cartopy, pyresample), against
-   the minimum versions this project declares (``pyproject.toml``), and the earthaccess API the
-   tutorials call (`check_earthaccess_api`: properties such as ``collection.version``, not only
-   a version number);
-2. Earthdata Login, through `helpers.login` (the user and where the credentials came from; never
-   a password or a token);
-3. whether this computer runs in AWS ``us-west-2``, where direct S3 reads work;
-4. temporary S3 credentials from NSIDC and PO.DAAC (only whether they came, and for how long
-   they last; never the keys);
-5. the offline Natural Earth map layer that the tutorials' maps use;
-6. which services answer: NASA's, or the offline Earthdata sandbox with synthetic practice data.
-
-Each check is a small function of plain values (`check_python`, `check_package`,
-`check_earthaccess_api`, `check_login`,
-`check_region`, `check_s3_credentials`, `check_map_layer`, `check_services`), tested without any
-network; `check_setup` gathers the values and calls them.
-
-Examples
---------
->>> check_package("h5py", "3.12.1", "3.10").status
-'ok'
->>> print(check_package("xarray", None, "2024.1").message)
-xarray is not installed (needs 2024.1 or newer)
+It checks, each as ``ok``, ``warn`` or ``fail`` with what to do: Python and the key packages
+(minimum versions as in ``pyproject.toml``) and the earthaccess API the tutorials call; Earthdata
+Login (``earthaccess.login()`` and `helpers.login_status`: the user and where the credentials came
+from, never a secret); AWS us-west-2 or not; temporary S3 credentials from NSIDC and PO.DAAC
+(how long they last, never the keys); the offline map layer; NASA's services or the sandbox.
 """
 
 from __future__ import annotations
 
-import html
 import importlib.metadata
+import inspect
 import os
-import re
+import stat
 import sys
-import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = [
-    "KEY_PACKAGES",
-    "MIN_VERSIONS",
-    "S3_DAACS",
-    "Check",
-    "SetupReport",
-    "check_earthaccess_api",
-    "check_login",
-    "check_map_layer",
-    "check_package",
-    "check_python",
-    "check_region",
-    "check_s3_credentials",
-    "check_services",
-    "check_setup",
-    "min_versions",
-    "parse_min_versions",
-]
+from helpers.auth import in_sandbox, login_status, netrc_file, not_logged_in_message
+from helpers.errors import NotLoggedInError
+from helpers.retries import retry_transient_errors
+
+__all__ = ["Check", "SetupReport", "check_setup"]
 
 Status = Literal["ok", "warn", "fail"]
 
-#: The packages the tutorials cannot do without, in the order they are reported.
-KEY_PACKAGES: tuple[str, ...] = ("earthaccess", "xarray", "h5py", "s3fs", "cartopy", "pyresample")
-#: Their minimum versions: the same as ``pyproject.toml`` (a test keeps them equal). Used when
-#: the project's own metadata cannot be read.
-MIN_VERSIONS: dict[str, str] = {
-    "earthaccess": "0.18",
-    "xarray": "2024.1",
-    "h5py": "3.10",
-    "s3fs": "2024.1",
-    "cartopy": "0.23",
-    "pyresample": "1.28",
-}
+#: The packages the tutorials cannot do without, and their minimum versions (the same as
+#: ``pyproject.toml``: a test keeps them equal).
+MIN_VERSIONS: dict[str, str] = dict(
+    earthaccess="0.18", xarray="2024.1", h5py="3.10", s3fs="2024.1", cartopy="0.23",
+    pyresample="1.28",
+)  # fmt: skip
 MIN_PYTHON: tuple[int, int] = (3, 12)
-#: What a learner runs to get the tutorial environment when the kernel's Python is too old (pip
-#: cannot help there: earthaccess 0.18+ needs Python 3.12).
+#: The fix when the kernel's Python is too old: pip cannot help there.
 NEW_ENVIRONMENT = (
     "conda env create -f environment.yml && conda activate earthdata-cloud && "
     "python -m ipykernel install --user --name earthdata-cloud, then choose the kernel "
-    "'earthdata-cloud' (Kernel > Change Kernel)"
+    "'earthdata-cloud' (Kernel > Change Kernel); outside conda: make setup"
 )
-#: What the tutorials read from earthaccess: properties of collections and granules (methods up to
-#: earthaccess 0.17), and the functions they call.
-EARTHACCESS_PROPERTIES: dict[str, tuple[str, ...]] = {
-    "DataCollection": ("concept_id", "version", "abstract", "s3_bucket", "summary"),
-    "DataGranule": ("size",),
-}
-EARTHACCESS_FUNCTIONS: tuple[str, ...] = (
-    "login",
-    "search_datasets",
-    "search_data",
-    "granule_query",
-    "open",
-    "download",
-    "get_s3_filesystem",
-    "get_s3_credentials",
-)
-PROJECT = "earthdata-cloud-tutorials"
+#: What the tutorials use of earthaccess: properties (methods up to 0.17) and functions.
+EARTHACCESS_PROPERTIES = {"DataCollection": ("concept_id", "version", "abstract", "s3_bucket"),
+                          "DataGranule": ("size",)}  # fmt: skip
+EARTHACCESS_FUNCTIONS = "login search_datasets search_data granule_query open get_s3_filesystem"
 #: DAACs asked for temporary S3 credentials: earthaccess name and the name people know.
 S3_DAACS: tuple[tuple[str, str], ...] = (("NSIDC", "NSIDC"), ("PODAAC", "PO.DAAC"))
-S3_CREDENTIAL_KEYS: tuple[str, ...] = ("accessKeyId", "secretAccessKey", "sessionToken")
-
-#: Where each topic is explained: a page of the book and a section label.
-TOPICS: dict[str, tuple[str, str]] = {
-    "install": ("setup", "setup-local"),
-    "credentials": ("setup", "setup-credentials"),
-    "netrc": ("troubleshooting", "ts-netrc"),
-    "login": ("troubleshooting", "ts-401"),
-    "region": ("troubleshooting", "ts-403-region"),
-    "eula": ("troubleshooting", "ts-eula"),
-    "helpers": ("troubleshooting", "ts-helpers"),
-    "sandbox": ("troubleshooting", "ts-sandbox"),
+#: What to do, shared by several checks.
+FIXES = {
+    "login first": "Fix the login first.",
+    "region": "Nothing to fix to follow the tutorials. For direct S3 reads, use a JupyterHub in "
+    "us-west-2 (CryoCloud, Openscapes).",
+    "network": "Check the network connection and https://status.earthdata.nasa.gov, then run "
+    "the check again.",
+    "clock": "Check the computer's clock, then run the check again.",
+    "map": "Reinstall this repository's helpers (pip install --no-deps -e . in the repository), "
+    "which ship the map layer in helpers/data/natural_earth.",
 }
-_ICONS = {"ok": "\u2705", "warn": "\u26a0\ufe0f", "fail": "\u274c"}
-_LABELS = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
 
 
 @dataclass(frozen=True)
 class Check:
-    """The result of one check.
+    """The result of one check: ``status`` ``ok``, ``warn`` (works; read it) or ``fail``.
 
-    Attributes
-    ----------
-    name
-        What was checked, e.g. ``"Earthdata Login"``.
-    status
-        ``"ok"``, ``"warn"`` (works, but read the message) or ``"fail"`` (fix it first).
-    message
-        What was found. Never a password, token or key.
-    fix
-        What to do when it is not ``ok`` (empty when nothing is to be done).
-    topic
-        A key of `TOPICS`: the book's section that explains it.
+    ``message`` says what was found (never a password, token or key), ``fix`` what to do.
 
     Examples
     --------
@@ -146,31 +76,18 @@ class Check:
     status: Status
     message: str
     fix: str = ""
-    topic: str = ""
 
     @property
     def passed(self) -> bool:
         """True unless the status is ``fail``."""
         return self.status != "fail"
 
-    def help_text(self) -> str:
-        """Where the book explains this check, e.g. ``book/troubleshooting.md, section ts-401``."""
-        if self.topic not in TOPICS:
-            return ""
-        page, label = TOPICS[self.topic]
-        return f"book/{page}.md, section {label}"
-
-    def help_href(self, book_root: str = "../book/") -> str:
-        """The link to that section from a page of the built book (``notebooks/*.html``)."""
-        if self.topic not in TOPICS:
-            return ""
-        page, label = TOPICS[self.topic]
-        return f"{book_root}{page}.html#{label}"
-
 
 @dataclass(frozen=True)
 class SetupReport:
-    """All checks, in order. Shows as a table (text, or HTML in a notebook).
+    """All checks, in order; prints as a table with what to do under each problem.
+
+    ``failures`` and ``warnings`` list the checks that failed and those that warn.
 
     Examples
     --------
@@ -192,13 +109,8 @@ class SetupReport:
         """True when no check failed (warnings allowed)."""
         return all(check.passed for check in self.checks)
 
-    @property
-    def failures(self) -> list[Check]:
-        return [c for c in self.checks if c.status == "fail"]
-
-    @property
-    def warnings(self) -> list[Check]:
-        return [c for c in self.checks if c.status == "warn"]
+    failures = property(lambda self: [c for c in self.checks if c.status == "fail"])
+    warnings = property(lambda self: [c for c in self.checks if c.status == "warn"])
 
     def __getitem__(self, name: str) -> Check:
         for check in self.checks:
@@ -210,12 +122,9 @@ class SetupReport:
         """One line: ready or not, and how many warnings and failures."""
         failures, warns = len(self.failures), len(self.warnings)
         if failures:
-            return (
-                f"Not ready: {failures} check{'s' * (failures > 1)} failed. Fix "
-                f"{'them' if failures > 1 else 'it'} (see 'What to do'), then run the check again."
-            )
+            return f"Not ready: {failures} failed. Do what it says under each, then check again."
         if warns:
-            them = "them" if warns > 1 else "it"
+            them = "it" if warns == 1 else "them"
             return f"Ready, with {warns} warning{'s' * (warns > 1)}: read {them} above."
         return "Ready: every check passed."
 
@@ -223,326 +132,142 @@ class SetupReport:
         width = max((len(c.name) for c in self.checks), default=0)
         lines = []
         for check in self.checks:
-            lines.append(f"[{_LABELS[check.status]:^4}] {check.name:<{width}}  {check.message}")
-            indent = " " * (width + 9)
+            label = check.status.replace("fail", "FAIL")
+            lines.append(f"[{label:^4}] {check.name:<{width}}  {check.message}")
             if check.status != "ok" and check.fix:
-                lines.append(f"{indent}-> {check.fix}")
-            if check.status != "ok" and check.help_text():
-                lines.append(f"{indent}   (see {check.help_text()})")
-        lines.append(self.summary())
-        return "\n".join(lines)
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        """The text table for IPython's plain-text display (instead of the dataclass repr)."""
-        printer.text(str(self))
-
-    def _repr_html_(self) -> str:
-        rows = []
-        for check in self.checks:
-            todo = html.escape(check.fix if check.status != "ok" else "")
-            href = check.help_href()
-            more = f' <a href="{href}">More</a>' if href else ""
-            rows.append(
-                f'<tr class="setup-check-{check.status}">'
-                f'<td title="{check.status}">{_ICONS[check.status]}</td>'
-                f"<td><strong>{html.escape(check.name)}</strong></td>"
-                f"<td>{html.escape(check.message)}</td><td>{todo}{more}</td></tr>"
-            )
-        return (
-            '<table class="setup-check"><thead><tr><th></th><th>Check</th><th>Result</th>'
-            "<th>What to do</th></tr></thead><tbody>"
-            + "".join(rows)
-            + f"</tbody></table><p><strong>{html.escape(self.summary())}</strong></p>"
-        )
+                lines.append(f"{' ' * (width + 9)}-> {check.fix}")
+        return "\n".join([*lines, self.summary()])
 
 
-# --- versions -------------------------------------------------------------------------------
-
-_REQUIREMENT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*>=\s*([^,;\s]+)")
-
-
-def parse_min_versions(requirements: Iterable[str]) -> dict[str, str]:
-    """The ``>=`` minimum of each requirement string (others are left out).
-
-    Examples
-    --------
-    >>> parse_min_versions(["earthaccess>=0.18", "dask[distributed]>=2024.1", "jupyter-book<2",
-    ...                     "moto[server]>=5.0; extra == 'sandbox'"])
-    {'earthaccess': '0.18', 'dask': '2024.1', 'moto': '5.0'}
-    """
-    found = {}
-    for requirement in requirements:
-        match = _REQUIREMENT.match(requirement)
-        if match:
-            found[match.group(1).lower()] = match.group(2)
-    return found
+def _problem(name: str, message: str, fix: str, status: Status = "fail") -> Check:
+    return Check(name, status, message, FIXES.get(fix, fix))
 
 
-def min_versions() -> dict[str, str]:
-    """Minimum versions of the key packages, from this project's installed metadata (which comes
-    from ``pyproject.toml``), else from `MIN_VERSIONS`."""
-    try:
-        declared = [r for r in importlib.metadata.requires(PROJECT) or [] if "extra ==" not in r]
-    except importlib.metadata.PackageNotFoundError:
-        declared = []
-    parsed = parse_min_versions(declared)
-    return {name: parsed.get(name, MIN_VERSIONS[name]) for name in KEY_PACKAGES}
-
-
-def _older(installed: str, minimum: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(installed) < Version(minimum)
-    except InvalidVersion:
-        return False
-
-
-def check_python(version: Sequence[int], minimum: tuple[int, int] = MIN_PYTHON) -> Check:
+def check_python(version: Sequence[int]) -> Check:
     """Python itself.
 
-    Examples
-    --------
-    >>> check = check_python((3, 11, 7))
-    >>> check.status, check.message
-    ('fail', 'Python 3.11.7 is too old (needs 3.12 or newer)')
+    >>> check_python((3, 11, 7)).message
+    'Python 3.11.7 is too old (needs 3.12 or newer)'
     """
-    shown = ".".join(str(v) for v in version[:3])
-    needs = f"{minimum[0]}.{minimum[1]}"
-    if tuple(version[:2]) < minimum:
-        return Check(
-            "Python",
-            "fail",
-            f"Python {shown} is too old (needs {needs} or newer)",
-            f"This kernel cannot be updated in place. Make the tutorial environment: "
-            f"{NEW_ENVIRONMENT}. Outside conda: make setup (a .venv with Python {needs}+).",
-            "install",
-        )
+    shown, needs = ".".join(map(str, version[:3])), "{}.{}".format(*MIN_PYTHON)
+    if tuple(version[:2]) < MIN_PYTHON:
+        fix = f"Make the tutorial environment: {NEW_ENVIRONMENT}."
+        return _problem("Python", f"Python {shown} is too old (needs {needs} or newer)", fix)
     return Check("Python", "ok", f"Python {shown} (needs {needs} or newer)")
 
 
 def check_package(
-    name: str,
-    installed: str | None,
-    minimum: str | None,
-    python: Sequence[int] | None = None,
+    name: str, installed: str | None, minimum: str, python: Sequence[int] = sys.version_info
 ) -> Check:
-    """One package: installed, and new enough; the fix names the command to run.
+    """One package: installed and new enough; the fix names the command to run.
 
-    ``python`` is the kernel's Python version (default: this one). When it is older than
-    `MIN_PYTHON`, updating with pip cannot reach the versions the tutorials need (earthaccess
-    0.18+ needs Python 3.12), so the fix is a new environment instead.
-
-    Examples
-    --------
     >>> check = check_package("earthaccess", "0.17.0", "0.18", python=(3, 12))
     >>> check.status, check.fix.split(",")[0]
     ('fail', "Run %pip install -U 'earthaccess>=0.18' in a notebook cell")
     >>> "conda env create" in check_package("earthaccess", "0.17.0", "0.18", python=(3, 11)).fix
     True
     """
-    needs = f" (needs {minimum} or newer)" if minimum else ""
-    python = tuple(sys.version_info[:2] if python is None else python[:2])
-    if python < MIN_PYTHON:
-        fix = (
-            f"pip cannot help on Python {python[0]}.{python[1]}: the tutorials need Python "
-            f"{MIN_PYTHON[0]}.{MIN_PYTHON[1]}+. Make the tutorial environment: {NEW_ENVIRONMENT}."
-        )
+    from packaging.version import InvalidVersion, Version
+
+    needs = f" (needs {minimum} or newer)"
+    if tuple(python[:2]) < MIN_PYTHON:
+        fix = f"pip cannot help on this Python; make the tutorial environment: {NEW_ENVIRONMENT}."
     else:
         fix = (
-            f"Run %pip install -U '{name}>={minimum or '0'}' in a notebook cell, then restart the "
+            f"Run %pip install -U '{name}>={minimum}' in a notebook cell, then restart the "
             "kernel (Kernel > Restart Kernel); or use the tutorial environment "
             "(conda env create -f environment.yml, or make setup)."
         )
     if installed is None:
-        return Check(name, "fail", f"{name} is not installed{needs}", fix, "install")
-    if minimum and _older(installed, minimum):
-        return Check(name, "fail", f"{name} {installed} is too old{needs}", fix, "install")
+        return Check(name, "fail", f"{name} is not installed{needs}", fix)
+    try:
+        if Version(installed) < Version(minimum):
+            return Check(name, "fail", f"{name} {installed} is too old{needs}", fix)
+    except InvalidVersion:  # a development build: trust it
+        pass
     return Check(name, "ok", f"{name} {installed}{needs}")
 
 
-def check_earthaccess_api(module: Any = None, python: Sequence[int] | None = None) -> Check:
-    """The earthaccess API the tutorials call, checked on the installed module itself.
+def check_earthaccess_api(module: Any, python: Sequence[int] = sys.version_info) -> Check:
+    """The earthaccess API the tutorials call, checked on the module itself (a version number
+    does not say whether ``collection.version`` is a property, as from 0.18, or a method).
 
-    A version number alone does not say whether ``collection.version`` is a property (earthaccess
-    0.18+) or a method (0.17 and older, where the tutorials' ``collection.version`` would print a
-    bound method), nor whether a function the tutorials call was renamed. ``module`` is the
-    earthaccess module (default: imported here).
-
-    Examples
-    --------
-    >>> check_earthaccess_api().status
+    >>> import earthaccess, types
+    >>> check_earthaccess_api(earthaccess).status
     'ok'
-    >>> import types
     >>> class DataCollection(dict):
     ...     def version(self): return "006"
     >>> old = types.SimpleNamespace(DataCollection=DataCollection, __version__="0.17.0")
-    >>> check = check_earthaccess_api(old, python=(3, 12))
-    >>> check.status, check.message.split(":")[0]
-    ('fail', 'earthaccess 0.17.0 lacks what the tutorials call')
+    >>> check_earthaccess_api(old).message.split(":")[0]
+    'earthaccess 0.17.0 lacks what the tutorials call'
     """
-    import inspect
-
-    name = "earthaccess API"
-    python = tuple(sys.version_info[:2] if python is None else python[:2])
-    if module is None:
-        try:
-            import earthaccess as module
-        except Exception as err:  # not installed, or broken: the package check says which
-            return Check(
-                name,
-                "fail",
-                f"earthaccess cannot be imported ({type(err).__name__})",
-                check_package("earthaccess", None, "0", python).fix,
-                "install",
-            )
-    version = getattr(module, "__version__", None) or _installed_version("earthaccess") or "?"
-    missing = []
-    for class_name, attributes in EARTHACCESS_PROPERTIES.items():
-        cls = getattr(module, class_name, None)
-        for attribute in attributes:
-            if cls is None or not isinstance(
-                inspect.getattr_static(cls, attribute, None), property
-            ):
-                missing.append(f"{class_name}.{attribute} (a property)")
-    missing += [
-        f"earthaccess.{f}()"
-        for f in EARTHACCESS_FUNCTIONS
-        if not callable(getattr(module, f, None))
-    ]
-    if missing:
-        minimum = min_versions().get("earthaccess", MIN_VERSIONS["earthaccess"])
-        fix = check_package("earthaccess", version, minimum, python).fix
-        return Check(
-            name,
-            "fail",
-            f"earthaccess {version} lacks what the tutorials call: {', '.join(missing)}",
-            fix,
-            "install",
+    missing = [
+        f"{cls}.{attribute} (a property)"
+        for cls, attributes in EARTHACCESS_PROPERTIES.items()
+        for attribute in attributes
+        if not isinstance(
+            inspect.getattr_static(getattr(module, cls, None), attribute, None), property
         )
-    return Check(
-        name, "ok", "collection and granule properties and the functions the tutorials call"
-    )
-
-
-def _installed_version(name: str) -> str | None:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-# --- login, region, S3 credentials ----------------------------------------------------------
+    ]
+    functions = EARTHACCESS_FUNCTIONS.split()
+    missing += [f"earthaccess.{f}()" for f in functions if not callable(getattr(module, f, None))]
+    if missing:
+        version = getattr(module, "__version__", "?")
+        fix = check_package("earthaccess", version, MIN_VERSIONS["earthaccess"], python).fix
+        message = f"earthaccess {version} lacks what the tutorials call: {', '.join(missing)}"
+        return _problem("earthaccess API", message, fix)
+    return Check("earthaccess API", "ok", "the properties and functions the tutorials call")
 
 
 def check_login(
-    status: Any | None, error: BaseException | None, notes: Sequence[str] = ()
+    status: Any | None, error: BaseException | None, environ: Mapping[str, str]
 ) -> Check:
-    """Earthdata Login: the `helpers.LoginStatus` after `helpers.login`, or the error it raised.
+    """Earthdata Login: the `helpers.LoginStatus`, or what ``earthaccess.login()`` or
+    `helpers.login_status` raised (shown by its type only: its text may quote a server's page).
 
-    ``notes`` are the warnings raised while logging in (e.g. a ``.netrc`` others can read).
-
-    Examples
-    --------
-    >>> from helpers.errors import LoginRejectedError
-    >>> check_login(None, LoginRejectedError("rejected")).topic
-    'login'
+    >>> check_login(None, EOFError(), {}).fix.startswith("Not logged in to Earthdata")
+    True
     """
-    from helpers.errors import CredentialsNotFoundError, LoginRejectedError, LoginUnreachableError
-
     name = "Earthdata Login"
-    if error is not None:
-        if isinstance(error, CredentialsNotFoundError):
-            return Check(
-                name,
-                "fail",
-                "no Earthdata Login credentials found",
-                "Give them in one of three ways: EARTHDATA_USERNAME and EARTHDATA_PASSWORD, a "
-                "~/.netrc line for urs.earthdata.nasa.gov (mode 600), or run the notebook yourself "
-                "and type them when asked. No account yet? Register at "
-                "https://urs.earthdata.nasa.gov.",
-                "credentials",
-            )
-        if isinstance(error, LoginRejectedError):
-            return Check(
-                name,
-                "fail",
-                "Earthdata Login rejected the user name or password",
-                "Sign in at https://urs.earthdata.nasa.gov to test them (reset the password there "
-                "if needed); check which of the three ways gave them.",
-                "login",
-            )
-        if isinstance(error, LoginUnreachableError):
-            return Check(
-                name,
-                "fail",
-                "Earthdata Login (urs.earthdata.nasa.gov) could not be reached",
-                "Check the network connection and any proxy settings, and "
-                "https://status.earthdata.nasa.gov; then run the check again.",
-                "sandbox",
-            )
-        return Check(
-            name,
-            "fail",
-            f"logging in failed ({type(error).__name__})",
-            "Run helpers.login() on its own to see the whole message.",
-            "login",
-        )
-    if status is None or not getattr(status, "authenticated", False):
-        return Check(name, "fail", "not logged in", "Run helpers.login().", "credentials")
-    user = getattr(status, "username", None) or "a token user"
-    message = f"logged in as {user} (credentials from {status.source})"
-    if notes:
-        return Check(name, "warn", message + "; " + "; ".join(notes), notes[0], "netrc")
+    if error is not None or status is None:
+        what = f"logging in failed ({type(error).__name__})"
+        if error is None or isinstance(error, NotLoggedInError):
+            what = "earthaccess.login() did not log in"
+        return Check(name, "fail", what, not_logged_in_message(netrc_file(environ)))
+    message = f"logged in as {status.username or 'a token user'} (credentials from {status.source})"
+    path = netrc_file(environ)
+    if status.source.endswith(".netrc") and os.name == "posix" and path.is_file():
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            message += f"; {path} can be read by other users (mode {mode:04o})"
+            fix = f"Protect your Earthdata password: chmod 600 {path}"
+            return _problem(name, message, fix, "warn")
     return Check(name, "ok", message)
 
 
 def check_region(in_region: bool | None) -> Check:
-    """Whether this runs in AWS us-west-2 (as earthaccess found at login).
+    """Whether this runs in AWS us-west-2, as earthaccess found at login.
 
-    Examples
-    --------
     >>> check_region(False).status
     'warn'
     """
-    name = "AWS region"
     if in_region:
-        return Check(name, "ok", "running in AWS us-west-2: direct S3 reads work")
+        return Check("AWS region", "ok", "running in AWS us-west-2: direct S3 reads work")
     if in_region is None:
-        return Check(
-            name,
-            "warn",
-            "unknown (found at login, which did not succeed)",
-            "Fix the login first.",
-            "region",
-        )
-    return Check(
-        name,
-        "warn",
-        "not in AWS us-west-2: the tutorials read the same files over HTTPS (slower)",
-        "Nothing to fix to follow the tutorials. For direct S3 reads, use a JupyterHub in "
-        "us-west-2 (CryoCloud, Openscapes).",
-        "region",
-    )
+        return _problem("AWS region", "unknown (login failed)", "login first", "warn")
+    message = "not in AWS us-west-2: the tutorials read the same files over HTTPS (slower)"
+    return _problem("AWS region", message, "region", "warn")
 
 
+# fmt: off
 def check_s3_credentials(
-    daac: str,
-    credentials: Mapping[str, Any] | None,
-    error: BaseException | None = None,
-    *,
-    now: datetime | None = None,
-    in_region: bool | None = True,
-    logged_in: bool = True,
+    daac: str, credentials: Mapping[str, Any] | None, error: BaseException | None = None, *,
+    logged_in: bool = True, in_region: bool | None = True, now: datetime | None = None,
 ) -> Check:
-    """Temporary S3 credentials of one DAAC: whether they came and how long they last.
+    # fmt: on
+    """Temporary S3 credentials of one DAAC (what ``earthaccess.get_s3_credentials`` returned,
+    ``{}`` when refused): whether they came and how long they last; never a key.
 
-    Only the expiry is shown, never a key. ``credentials`` is what
-    ``earthaccess.get_s3_credentials(daac=...)`` returned (``{}`` when refused).
-
-    Examples
-    --------
-    >>> from datetime import datetime, UTC
     >>> creds = {"accessKeyId": "A", "secretAccessKey": "S", "sessionToken": "T",
     ...          "expiration": "2026-01-01 01:00:00+00:00"}
     >>> print(check_s3_credentials("NSIDC", creds, now=datetime(2026, 1, 1, tzinfo=UTC)).message)
@@ -550,150 +275,88 @@ def check_s3_credentials(
     """
     name = f"S3 credentials ({daac})"
     if not logged_in:
-        return Check(name, "warn", "not tried: log in first", "Fix the login first.", "credentials")
+        return _problem(name, "not tried: log in first", "login first", "warn")
     if error is not None:
-        return Check(
-            name,
-            "fail",
-            f"asking {daac} for credentials failed ({type(error).__name__})",
-            "Check the network connection and https://status.earthdata.nasa.gov, then run the "
-            "check again.",
-            "eula",
+        return _problem(name, f"asking {daac} failed ({type(error).__name__})", "network")
+    credentials = credentials or {}
+    if not all(credentials.get(k) for k in ("accessKeyId", "secretAccessKey", "sessionToken")):
+        fix = (
+            f"Sign in at https://urs.earthdata.nasa.gov, open your profile, accept the {daac} "
+            "EULA or authorise its application, then run the check again."
         )
-    missing = [k for k in S3_CREDENTIAL_KEYS if not (credentials or {}).get(k)]
-    if missing:
-        return Check(
-            name,
-            "fail",
-            f"{daac} gave no temporary S3 credentials",
-            "Sign in at https://urs.earthdata.nasa.gov, open your profile, and accept the "
-            f"{daac} EULA or authorise its application, then run the check again.",
-            "eula",
-        )
+        return _problem(name, f"{daac} gave no temporary S3 credentials", fix)
     message = "temporary credentials issued"
-    expiry = _parse_expiration(str((credentials or {}).get("expiration", "")))
+    try:
+        expiry = datetime.fromisoformat(str(credentials.get("expiration", "")).strip())
+    except ValueError:
+        expiry = None
     if expiry is not None:
+        expiry = expiry if expiry.tzinfo else expiry.replace(tzinfo=UTC)
         minutes = int((expiry - (now or datetime.now(UTC))).total_seconds() // 60)
         if minutes <= 0:
-            return Check(
-                name,
-                "fail",
-                f"{daac} gave credentials that have already expired",
-                "Check the computer's clock, then run the check again.",
-                "eula",
-            )
+            return _problem(name, f"{daac} gave credentials that have already expired", "clock")
         message += f", valid for another {minutes} min"
     if in_region is False:
-        return Check(
-            name,
-            "ok",
-            message + " (they open the buckets only from us-west-2)",
-        )
+        message += " (they open the buckets only from us-west-2)"
     return Check(name, "ok", message)
 
 
-def _parse_expiration(value: str) -> datetime | None:
-    """The expiry of DAAC credentials (``2026-01-01 01:00:00+00:00``), or None."""
-    try:
-        expiry = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    return expiry if expiry.tzinfo else expiry.replace(tzinfo=UTC)
-
-
-# --- map layer, services --------------------------------------------------------------------
-
-
 def check_map_layer(directory: Path | None = None) -> Check:
-    """The offline Natural Earth 110m coastlines and land that the maps use, read from disk.
+    """The offline Natural Earth 110m coastlines and land of the maps, read from disk.
 
-    Examples
-    --------
     >>> check_map_layer().status
     'ok'
     """
+    from helpers.maps import use_offline_natural_earth
+
     name = "Offline map layer"
-    fix = (
-        "Reinstall this repository's helpers (pip install --no-deps -e . in the repository), "
-        "which ship the map layer in helpers/data/natural_earth."
-    )
     try:
         from cartopy.io import shapereader
 
-        from helpers.maps import NATURAL_EARTH_DIR, use_offline_natural_earth
-
         root = use_offline_natural_earth() if directory is None else directory
-        physical = Path(root or NATURAL_EARTH_DIR) / "shapefiles" / "natural_earth" / "physical"
         counts = {}
         for layer in ("coastline", "land"):
-            path = physical / f"ne_110m_{layer}.shp"
+            path = root / "shapefiles" / "natural_earth" / "physical" / f"ne_110m_{layer}.shp"
             if not path.is_file():
-                return Check(name, "fail", f"{path.name} is missing", fix, "helpers")
-            counts[layer] = sum(1 for _ in shapereader.Reader(os.fspath(path)).records())
-    except ImportError as err:
-        return Check(name, "fail", f"cannot be read ({err.name} is missing)", fix, "install")
-    except Exception as err:  # a damaged file: say which kind of error, not a traceback
-        return Check(name, "fail", f"cannot be read ({type(err).__name__})", fix, "helpers")
-    return Check(
-        name,
-        "ok",
-        f"Natural Earth 110m coastlines ({counts['coastline']} lines) and land "
-        f"({counts['land']} polygons), read offline",
-    )
+                return _problem(name, f"{path.name} is missing", "map")
+            counts[layer] = len(list(shapereader.Reader(os.fspath(path)).records()))
+    except Exception as err:  # missing module or damaged file: its kind, not a traceback
+        return _problem(name, f"cannot be read ({type(err).__name__})", "map")
+    lines, polygons = counts["coastline"], counts["land"]
+    message = f"Natural Earth 110m coastlines ({lines} lines) and land ({polygons} polygons)"
+    return Check(name, "ok", message + ", read offline")
 
 
 def check_services(environ: Mapping[str, str]) -> Check:
     """Which services answer: NASA's, or the offline Earthdata sandbox (practice data).
 
-    Examples
-    --------
     >>> check_services({}).message
     "NASA's live services: real data"
     """
-    from helpers.auth import in_sandbox  # the same test as the login line's practice label
-
-    name = "Services"
     if in_sandbox(environ):
         region = environ.get("EARTHDATA_SANDBOX_REGION", "us-west-2")
-        return Check(
-            name,
-            "ok",
-            f"the offline Earthdata sandbox (region {region}): synthetic practice data, not NASA's",
-        )
-    return Check(name, "ok", "NASA's live services: real data")
+        message = f"the offline Earthdata sandbox (region {region}): synthetic practice data"
+        return Check("Services", "ok", message + ", not NASA's")
+    return Check("Services", "ok", "NASA's live services: real data")
 
 
-# --- all together ---------------------------------------------------------------------------
+def _version(name: str) -> str | None:
+    return next((d.version for d in importlib.metadata.distributions(name=name)), None)
 
 
+# fmt: off
 def check_setup(
-    *,
-    daacs: Sequence[tuple[str, str]] = S3_DAACS,
-    log_in: bool = True,
-    display: bool = True,
-    environ: Mapping[str, str] | None = None,
-    login: Callable[..., Any] | None = None,
+    *, log_in: bool = True, display: bool = True, environ: Mapping[str, str] | None = None,
+    login: Callable[[], Any] | None = None,
     get_s3_credentials: Callable[..., Mapping[str, Any]] | None = None,
 ) -> SetupReport:
-    """Check this environment for the tutorials and show what works and what to fix.
+    # fmt: on
+    """Check this environment for the tutorials and print what works and what to fix.
 
-    Parameters
-    ----------
-    daacs
-        ``(earthaccess name, display name)`` of the DAACs to ask for S3 credentials.
-    log_in
-        Log in to Earthdata (needed for the region and S3 checks). False skips them.
-    display
-        Show the table: as HTML in a notebook, as text elsewhere.
-    environ
-        Environment to read; default ``os.environ``.
-    login, get_s3_credentials
-        Replacements for `helpers.login` and ``earthaccess.get_s3_credentials`` (tests).
-
-    Returns
-    -------
-    SetupReport
-        Every check, in order; ``report.ok`` is False when one failed.
+    ``log_in=False`` skips the login and the region and S3 checks; ``display`` prints the report;
+    ``environ`` (default ``os.environ``), ``login`` and ``get_s3_credentials`` (default
+    ``earthaccess.login`` and ``earthaccess.get_s3_credentials``) can be replaced. Returns every
+    check in order; ``report.ok`` is False when one failed.
 
     Examples
     --------
@@ -705,63 +368,33 @@ def check_setup(
     """
     env = os.environ if environ is None else environ
     checks = [check_python(sys.version_info)]
-    minimums = min_versions()
-    checks += [check_package(n, _installed_version(n), minimums.get(n)) for n in KEY_PACKAGES]
-    if _installed_version("earthaccess") is not None:
-        checks.append(check_earthaccess_api())
-
-    status = None
+    checks += [check_package(n, _version(n), minimum) for n, minimum in MIN_VERSIONS.items()]
+    if checks[1].passed:  # earthaccess is installed and new enough
+        checks.append(check_earthaccess_api(importlib.import_module("earthaccess")))
     if log_in:
-        if login is None:
-            from helpers.auth import login
-        error = None
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UserWarning)
-            try:
-                status = login(report=False)
-            except Exception as err:  # each kind becomes a readable check
-                error = err
-        notes = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
-        checks.append(check_login(status, error, notes))
-        logged_in = error is None and bool(getattr(status, "authenticated", False))
-        in_region = getattr(status, "in_region", None) if logged_in else None
-        checks.append(check_region(in_region))
-        for daac, label in daacs:
-            credentials, error = None, None
-            if logged_in:
-                if get_s3_credentials is None:
-                    import earthaccess
+        import earthaccess
 
-                    get_s3_credentials = earthaccess.get_s3_credentials
+        retry_transient_errors()
+        status, error = None, None
+        try:
+            status = login_status((login or earthaccess.login)())
+        except Exception as err:  # every way of failing becomes a readable check
+            error = err
+        checks.append(check_login(status, error, env))
+        in_region = status.in_region if status else None
+        checks.append(check_region(in_region))
+        for daac, label in S3_DAACS:
+            credentials, error = None, None
+            if status is not None:
                 try:
-                    credentials = get_s3_credentials(daac=daac)
+                    credentials = (get_s3_credentials or earthaccess.get_s3_credentials)(daac=daac)
                 except Exception as err:
                     error = err
-            checks.append(
-                check_s3_credentials(
-                    label, credentials, error, in_region=in_region, logged_in=logged_in
-                )
-            )
-
-    checks.append(check_map_layer())
-    checks.append(check_services(env))
+            logged_in = status is not None
+            checks.append(check_s3_credentials(label, credentials, error, logged_in=logged_in,
+                                               in_region=in_region))  # fmt: skip
+    checks += [check_map_layer(), check_services(env)]
     report = SetupReport(tuple(checks))
     if display:
-        _show(report)
-    return report
-
-
-def _show(report: SetupReport) -> None:
-    """HTML in a Jupyter kernel (with the text version for other front ends), else text."""
-    try:
-        from IPython import get_ipython
-
-        shell = get_ipython()
-    except ImportError:
-        shell = None
-    if shell is not None and getattr(shell, "kernel", None) is not None:
-        from IPython.display import display
-
-        display(report)
-    else:
         print(report)
+    return report
