@@ -1,4 +1,4 @@
-"""helpers.https_retry: fsspec's HTTPFileSystem (aiohttp) retries 5xx and resets mid-body.
+"""helpers.retries, HTTPS reads: fsspec's HTTPFileSystem (aiohttp) retries 5xx and resets mid-body.
 
 A loopback ``http.server`` plays the data server: it answers with 503s, resets the connection in
 the middle of a body, or refuses for good, a set number of times. No real network.
@@ -16,8 +16,8 @@ import aiohttp
 import fsspec
 import pytest
 
-from helpers import https_retry
-from helpers.https_retry import get_retrying_client, retry_delay, retry_https_reads
+from helpers import retries as https_retry
+from helpers.retries import get_retrying_client, retry_delay, retry_transient_errors
 
 DATA = bytes(range(256)) * 64  # 16 KiB
 
@@ -153,33 +153,24 @@ def test_a_request_with_a_body_is_never_repeated(server: Server) -> None:
 
 
 def test_backoff_is_exponential_with_full_jitter_and_a_cap() -> None:
-    assert [retry_delay(n, base=1.0, cap=20.0, draw=lambda: 1.0) for n in range(6)] == [
-        1.0,
-        2.0,
-        4.0,
-        8.0,
-        16.0,
-        20.0,
-    ]
-    assert retry_delay(3, base=1.0, cap=20.0, draw=lambda: 0.25) == 2.0
+    delays = [retry_delay(n, draw=lambda: 1.0) for n in range(6)]
+    assert delays == [1.0, 2.0, 4.0, 8.0, 16.0, 20.0]
+    assert retry_delay(3, draw=lambda: 0.25) == 2.0
 
 
-class FakeStore:
-    """Stands for earthaccess's Store: the same options as earthaccess 0.19 passes."""
+def test_every_earthaccess_store_reads_https_with_the_retrying_client() -> None:
+    """The real earthaccess Store class, patched once: the options earthaccess chose (its token
+    header, trust_env False) are kept, and each Store keeps one file system."""
+    from earthaccess.auth import Auth
+    from earthaccess.store import Store
 
-    def get_fsspec_session(self) -> fsspec.AbstractFileSystem:
-        headers = {"Authorization": "Bearer t0ken"}
-        return fsspec.filesystem("https", client_kwargs={"headers": headers, "trust_env": False})
-
-
-def test_earthaccess_https_file_systems_get_the_retrying_client() -> None:
-    store = FakeStore()
-    before = store.get_fsspec_session()
-    retry_https_reads(store)
-    retry_https_reads(store)  # idempotent: one layer only
+    auth = Auth()
+    auth.token, auth.authenticated = {"access_token": "t0ken"}, True
+    store = Store.__new__(Store)  # no login requests: only the attributes get_fsspec_session reads
+    store.auth = auth
+    retry_transient_errors()
+    retry_transient_errors()  # idempotent: one layer only
     fs = store.get_fsspec_session()
-    assert fs.get_client is get_retrying_client and before.get_client is not get_retrying_client
-    assert fs.client_kwargs == before.client_kwargs  # earthaccess's token and trust_env kept
-    assert fs is not before  # fsspec's instance cache keys on the arguments: no stale instance
-    assert store.get_fsspec_session() is fs  # and reuses this one
-    retry_https_reads(object())  # anything without the method is left alone
+    assert fs.get_client is get_retrying_client
+    assert fs.client_kwargs == {"headers": {"Authorization": "Bearer t0ken"}, "trust_env": False}
+    assert store.get_fsspec_session() is fs
