@@ -63,9 +63,10 @@ import helpers
 # %% [markdown]
 # ## Run the check
 #
-# `check_setup` logs in to Earthdata Login the same way the tutorials do (`helpers.login()`: from
-# the environment, then `~/.netrc`, then a prompt). It never shows a password, a token or a key:
-# only your user name, where the credentials came from, and how long the S3 credentials last.
+# `check_setup` logs in to Earthdata Login the same way the tutorials do, with
+# `earthaccess.login()`: from the environment, then `~/.netrc`, then a prompt. It never shows a
+# password, a token or a key: only your user name, where the credentials came from, and how long
+# the S3 credentials last.
 
 # %% tags=["output-depends-on-region"]
 report = helpers.check_setup()
@@ -78,10 +79,11 @@ report = helpers.check_setup()
 #   missing or too old fails: install the tutorial environment again
 #   ([Set up](../book/setup.md), "On your own computer") and restart the kernel.
 # - **Earthdata Login**: who you are logged in as, and which of the three ways gave the
-#   credentials. A failure says whether none were found
-#   ([Set up](../book/setup.md), "Giving your Earthdata Login credentials") or whether Earthdata Login
-#   rejected them ([Troubleshooting](../book/troubleshooting.md), "401"). A warning about `~/.netrc` means
-#   that others can read your password: run `chmod 600 ~/.netrc`.
+#   credentials. A failure lists the three ways to give them
+#   ([Set up](../book/setup.md), "Giving your Earthdata Login credentials") and says where to test
+#   your user name and password (<https://urs.earthdata.nasa.gov>); a rejected password is
+#   explained in [Troubleshooting](../book/troubleshooting.md), "401". A warning about `~/.netrc`
+#   means that others can read your password: run `chmod 600 ~/.netrc`.
 # - **AWS region**: whether this computer runs in AWS `us-west-2`, next to the data. Outside it,
 #   the tutorials still work: they read the same files over HTTPS, more slowly
 #   ([why](../book/concepts.md)). This is a warning, never a failure.
@@ -95,8 +97,9 @@ report = helpers.check_setup()
 # - **Services**: whether NASA's services answered, or the offline
 #   [Earthdata sandbox](../book/sandbox.md) with its synthetic practice data.
 #
-# The result is also a Python object: `report.ok` is `True` when no check failed, and each check
-# has a `status` (`"ok"`, `"warn"` or `"fail"`), a `message` and a `fix`.
+# The result is also a Python object, a `helpers.SetupReport`: `report.ok` is `True` when no check
+# failed, `report.failures` lists the checks that failed, and each check has a `status` (`"ok"`,
+# `"warn"` or `"fail"`), a `message` and a `fix`.
 
 # %%
 if report.ok:

@@ -161,9 +161,9 @@ plt.show()
 # ## 2. Log in to Earthdata Login
 #
 # Searching public collections works without logging in, but reading the files does not, and a
-# logged-in search can also see the few collections that need it. `helpers.login()` logs you in
-# through `earthaccess.login()` and tells you whether you are running in `us-west-2`. It looks for
-# your [Earthdata Login](https://urs.earthdata.nasa.gov) credentials in three places, in order:
+# logged-in search can also see the few collections that need it. `earthaccess.login()` logs you
+# in. It looks for your [Earthdata Login](https://urs.earthdata.nasa.gov) credentials in three
+# places, in order, and uses the first that it finds:
 #
 # 1. **Environment variables** `EARTHDATA_USERNAME` and `EARTHDATA_PASSWORD` (or an Earthdata
 #    Login token in `EARTHDATA_TOKEN`), for example set by your JupyterHub, or in a terminal
@@ -172,16 +172,26 @@ plt.show()
 #    `machine urs.earthdata.nasa.gov login YOUR_USERNAME password YOUR_PASSWORD`, readable only by
 #    you: run `chmod 600 ~/.netrc` once.
 # 3. **An interactive prompt** that asks for your username and password; the password is not
-#    shown as you type it. (The prompt appears only when someone can answer it: a notebook run
-#    unattended, in CI for example, stops with a message naming the three ways instead.)
+#    shown as you type it.
+#
+# The cell around it uses two small functions of this book's `helpers` package.
+# `helpers.retry_transient_errors()`, called once before logging in, makes earthaccess try again
+# when a NASA service answers with a temporary error (500, 502, 503 or 504) or drops the
+# connection, as the services ask clients to do. `helpers.login_status(auth)` then says in one
+# line who you are logged in as, where the credentials came from, and whether this notebook runs
+# in AWS `us-west-2`, where S3 direct access works. If the login did not succeed, it stops with a
+# `NotLoggedInError` that says what to set, and where to test your password.
 #
 # ```{warning}
 # Never type your password into a notebook cell: notebooks are saved, shared and committed to
-# git, and so would your password be. Neither `helpers.login()` nor this book ever prints it.
+# git, and so would your password be. Neither earthaccess, `helpers` nor this book ever prints it.
 # ```
 
 # %% tags=["output-depends-on-region"]
-auth = helpers.login()
+helpers.retry_transient_errors()
+auth = earthaccess.login()
+status = helpers.login_status(auth)
+print(status)
 
 # %% [markdown]
 # ## 3. Search for collections: on premises, in the cloud, and which version
@@ -413,8 +423,9 @@ for item in response.json()["items"]:
 #
 # - Processing in the cloud, next to the data, pays off for large or many files; downloading
 #   pays off for a few files you keep using, or for working offline.
-# - `helpers.login()` logs in with environment variables, `~/.netrc` or a prompt, and never shows
-#   your password.
+# - `earthaccess.login()` logs in with environment variables, `~/.netrc` or a prompt;
+#   `helpers.login_status` says who is logged in and whether S3 direct access works, and never
+#   shows your password.
 # - `earthaccess.search_datasets` finds collections; the provider tells on-premises (`NSIDC_ECS`)
 #   from cloud (`NSIDC_CPRD`) copies, and the concept id names one collection exactly. ICESat-2's
 #   on-premises copies and its version 006 are retired: look versions up at run time.
