@@ -24,7 +24,7 @@ into the folder of the notebooks it runs.
 
 Credentials: it refuses to start (exit 2, at once, before any kernel) without
 ``EARTHDATA_USERNAME`` + ``EARTHDATA_PASSWORD``, ``EARTHDATA_TOKEN``, or a ``~/.netrc`` entry for
-``urs.earthdata.nasa.gov``. The account name that ``helpers.login`` prints is replaced by
+``urs.earthdata.nasa.gov``. The account name that ``helpers.login_status`` prints is replaced by
 ``[earthdata-username]`` in everything written. After the run the executed notebooks and the
 report are scanned with ``scripts/scan_secrets.py`` and for the literal credential values; a file
 with a finding is deleted and the run fails.
@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import importlib.util
-import netrc
 import os
 import platform
 import re
@@ -82,41 +81,26 @@ SEARCH_COUNT = re.compile(
 # --- credentials ----------------------------------------------------------------------------
 
 
-def netrc_entry(path: Path) -> tuple[str, str] | None:
-    """(login, password) of a .netrc file's entry for Earthdata Login, or None."""
-    if not path.is_file():
-        return None
-    try:
-        entry = netrc.netrc(str(path)).authenticators(EDL_HOST)
-    except (netrc.NetrcParseError, OSError) as error:
-        print(f"live.py: cannot read {path}: {error}", file=sys.stderr)
-        return None
-    if not entry or not entry[0] or not entry[2]:
-        return None
-    return entry[0], entry[2]
-
-
 def credential_source(environ) -> str | None:
-    """Where the run's Earthdata Login credentials come from, or None without any: the choice
-    `helpers.login` makes in the kernels (environment, then the .netrc earthaccess reads), with
-    nobody to answer a prompt."""
-    from helpers.auth import choose_login_strategy, default_netrc_path
-    from helpers.errors import CredentialsNotFoundError
+    """Where the run's Earthdata Login credentials come from, or None without any: what
+    ``earthaccess.login()`` finds in the kernels (the environment, then the .netrc it reads; its
+    prompt has nobody to answer)."""
+    from helpers.auth import netrc_file, netrc_login
 
-    try:
-        plan = choose_login_strategy(environ, default_netrc_path(environ), False)
-    except CredentialsNotFoundError:
-        return None
-    return f"~/.netrc ({EDL_HOST})" if plan.strategy == "netrc" else plan.source
+    if environ.get("EARTHDATA_TOKEN"):
+        return "EARTHDATA_TOKEN"
+    if environ.get("EARTHDATA_USERNAME") and environ.get("EARTHDATA_PASSWORD"):
+        return "EARTHDATA_USERNAME/EARTHDATA_PASSWORD"
+    return f"~/.netrc ({EDL_HOST})" if netrc_login(netrc_file(environ)) else None
 
 
 def credential_values(environ) -> tuple[list[str], list[str]]:
     """(usernames, secrets): the literal values that must never be written."""
-    from helpers.auth import default_netrc_path
+    from helpers.auth import netrc_file, netrc_login
 
     users = [environ.get("EARTHDATA_USERNAME", "")]
     secrets = [environ.get("EARTHDATA_PASSWORD", ""), environ.get("EARTHDATA_TOKEN", "")]
-    entry = netrc_entry(default_netrc_path(environ))
+    entry = netrc_login(netrc_file(environ))
     if entry:
         users.append(entry[0])
         secrets.append(entry[1])

@@ -222,7 +222,8 @@ def test_a_notebook_that_prints_the_password_is_caught_and_deleted(tmp_path):
 
 
 def test_the_account_name_is_replaced_in_what_is_written(tmp_path):
-    """helpers.login prints the account name: it is replaced, and the run passes."""
+    """The login line (helpers.login_status) prints the account name: it is replaced, and the run
+    passes."""
     notebook = _notebook(
         tmp_path / "21-login.ipynb",
         "import os\nprint(f\"Logged in to Earthdata as {os.environ['EARTHDATA_USERNAME']} (ok)\")",

@@ -11,7 +11,7 @@ notebooks against NASA's real services. Then the note is a "Real data" note (CSS
 ``live-note``) naming the build date (``SOURCE_DATE_EPOCH`` or today, UTC), the footer's fixed
 sentence about synthetic data (``html.extra_footer`` of _config.yml) is replaced, the intro's
 "About the practice data" box says that this build is not one of the sandbox builds, and the
-Earthdata Login account name that ``helpers.login`` prints is replaced on the notebook pages by
+Earthdata Login account name that the login line prints is replaced on the notebook pages by
 ``[earthdata-username]``. ``BOOK_OUTPUTS=live`` inside the sandbox is a contradiction: the
 practice note wins, with a warning.
 
