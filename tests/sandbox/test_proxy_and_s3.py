@@ -110,7 +110,7 @@ def _an_object(sandbox: Sandbox, bucket_prefix: str) -> tuple[str, str, bytes]:
 
 
 def _presigned_get(s3: Any, bucket: str, key: str) -> tuple[int, str]:
-    """Status and S3 error code of a ranged GET of a presigned URL (as helpers.fastread sends)."""
+    """Status and S3 error code of a ranged GET of a presigned URL, as a chunk reader sends it."""
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key})
     response = urllib3.request("GET", url, headers={"Range": "bytes=0-99"}, retries=False)
     code = re.search(rb"<Code>(\w+)</Code>", response.data)
