@@ -16,18 +16,12 @@ from __future__ import annotations
 
 __all__ = [
     "BeamNotFoundError",
-    "CredentialsNotFoundError",
     "EmptySearchResultError",
-    "GranuleOpenError",
-    "GroupNotFoundError",
     "HelpersError",
-    "LoginRejectedError",
-    "LoginUnreachableError",
     "NotHDF5Error",
     "NotLoggedInError",
     "S3CredentialsError",
     "SpacecraftOrientationError",
-    "UnknownDAACError",
     "VariableNotFoundError",
 ]
 
@@ -46,53 +40,15 @@ class HelpersError(Exception):
         return str(self.args[0]) if self.args else ""
 
 
-class CredentialsNotFoundError(HelpersError, RuntimeError):
-    """No Earthdata Login credentials were found and nobody is there to type them.
-
-    Examples
-    --------
-    >>> issubclass(CredentialsNotFoundError, RuntimeError)
-    True
-    """
-
-
-class LoginRejectedError(HelpersError, PermissionError):
-    """Earthdata Login refused the credentials that were found.
-
-    Examples
-    --------
-    >>> issubclass(LoginRejectedError, PermissionError)
-    True
-    """
-
-
-class LoginUnreachableError(HelpersError, ConnectionError):
-    """Earthdata Login could not be reached (network, proxy or an outage).
-
-    Examples
-    --------
-    >>> issubclass(LoginUnreachableError, ConnectionError)
-    True
-    """
-
-
 class NotLoggedInError(HelpersError, RuntimeError):
-    """An operation needs an Earthdata Login session and there is none yet.
+    """There is no Earthdata Login session: ``earthaccess.login()`` did not log in.
+
+    Raised by `helpers.login_status`; its message says what to set and where to test a password.
 
     Examples
     --------
     >>> str(NotLoggedInError("log in first"))
     'log in first'
-    """
-
-
-class GranuleOpenError(HelpersError, OSError):
-    """earthaccess could not open a granule (S3 refused, no usable link, expired credentials).
-
-    Examples
-    --------
-    >>> issubclass(GranuleOpenError, OSError)
-    True
     """
 
 
@@ -102,16 +58,6 @@ class S3CredentialsError(HelpersError, PermissionError):
     Examples
     --------
     >>> issubclass(S3CredentialsError, PermissionError)
-    True
-    """
-
-
-class UnknownDAACError(HelpersError, ValueError, LookupError):
-    """A DAAC or provider name that earthaccess does not know.
-
-    Examples
-    --------
-    >>> issubclass(UnknownDAACError, ValueError) and issubclass(UnknownDAACError, LookupError)
     True
     """
 
@@ -132,16 +78,6 @@ class BeamNotFoundError(HelpersError, KeyError):
     Examples
     --------
     >>> issubclass(BeamNotFoundError, KeyError)
-    True
-    """
-
-
-class GroupNotFoundError(HelpersError, KeyError):
-    """An HDF5 group that is not in the file.
-
-    Examples
-    --------
-    >>> issubclass(GroupNotFoundError, KeyError)
     True
     """
 
