@@ -41,6 +41,7 @@ import importlib.util
 import os
 import platform
 import re
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -220,6 +221,12 @@ class Result:
         return "ok" if self.ok else "FAILED: " + "; ".join(self.problems)
 
 
+def support_modules(folder: Path) -> list[Path]:
+    """The Python modules beside the notebooks that are not a notebook's jupytext twin
+    (``season_tasks.py``): a notebook run in another folder imports them from there."""
+    return sorted(p for p in folder.glob("*.py") if not p.with_suffix(".ipynb").exists())
+
+
 def run_notebook(
     path: Path, out: Path, workdir: Path, timeout: int, usernames: list[str], secrets: list[str]
 ) -> Result:
@@ -238,6 +245,8 @@ def run_notebook(
     expected_searches = search_counts(committed)
 
     workdir.mkdir(parents=True, exist_ok=True)
+    for module in support_modules(path.parent):  # e.g. season_tasks.py, imported by notebook 04
+        shutil.copy2(module, workdir / module.name)
     client = NotebookClient(
         nb,
         timeout=timeout,
