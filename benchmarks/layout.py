@@ -7,7 +7,7 @@
   dataset headers in one round, as a reader that knows the layout would fetch it, one round per
   B-tree level, then the chunks), the tree's height read from the ``TREE`` nodes HDF5 visits;
 * inflate time: decompressing those chunks with zlib in one thread (CPU seconds), the inflater
-  HDF5 itself uses; also with ISA-L (``isal``, about 3x faster, what ``helpers.fastread`` uses
+  HDF5 itself uses; also with ISA-L (``isal``, about 3x faster, what ``helpers.chunks`` uses
   when it is installed), for a stricter floor.
 
 floor(latency, connections, bandwidth) = depth x latency + bytes needed / (connections x

@@ -76,7 +76,7 @@ class PairingResult:
 
 
 def run_pairing(scene: dict[str, np.ndarray] | None = None, repeat: int = 3) -> PairingResult:
-    """Time the seed way and `helpers.pair_nearest` on the same scene (``PAIRING_RULE.radius_m``)."""
+    """Time the seed way and `helpers.pair_nearest` on one scene (``PAIRING_RULE.radius_m``)."""
     from pyresample import geometry, kd_tree
 
     s = scene or make_scene()
