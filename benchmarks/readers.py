@@ -50,7 +50,7 @@ def read_seed(s3: S3Emulator, fs: Any, path: str, names: Sequence[str]) -> dict[
 
 
 def earthaccess_block_size(size: int) -> int:
-    """earthaccess 0.17's block size for a file of `size` bytes (4, 8 or 16 MiB)."""
+    """earthaccess's block size (0.17 to 0.19) for a file of `size` bytes (4, 8 or 16 MiB)."""
     try:
         from earthaccess.store import _optimal_fsspec_block_size
     except ImportError:  # pragma: no cover - the same rule, if earthaccess moves it
@@ -108,23 +108,6 @@ def read_chunks(
     return dict(zip(names, arrays, strict=True))
 
 
-def read_chunks_prefetch(
-    s3: S3Emulator, fs: Any, path: str, names: Sequence[str]
-) -> dict[str, np.ndarray]:
-    """h5py over `h5prefetch.RemoteHDF5File` (the chunk index a B-tree level per round trip),
-    then ``helpers.read_chunked_many`` on the same file."""
-    from h5prefetch import RemoteHDF5File, prefetch_members
-
-    with (
-        _earthaccess_open(fs, path) as f,
-        RemoteHDF5File.from_file(f) as rf,
-        h5py.File(rf, "r") as h5,
-    ):
-        prefetch_members(h5, names, rf)
-        arrays = read_chunked_many([h5[n] for n in names], (f.fs, f.path))
-    return dict(zip(names, arrays, strict=True))
-
-
 def _variables(names: Sequence[str]) -> list[str]:
     return [n.rsplit("/", 1)[-1] for n in names]
 
@@ -166,12 +149,5 @@ READERS: tuple[Reader, ...] = (
         "the same on a file opened with 1 MiB blocks (the chunk index costs one request per "
         "block h5py reads, one at a time)",
         partial(read_chunks, block_size=2**20),
-    ),
-    Reader(
-        "chunks+prefetch",
-        "helpers.chunks + h5prefetch",
-        "h5py over h5prefetch.RemoteHDF5File (B-tree children fetched a level at a time), "
-        "then read_chunked_many",
-        read_chunks_prefetch,
     ),
 )
