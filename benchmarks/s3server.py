@@ -11,7 +11,9 @@ calls that s3fs/aiobotocore, boto3 and h5coro make from files under a root direc
 * ``GET /bucket?list-type=2&prefix=...`` (ListObjectsV2) and ``GET /bucket?location``.
 
 Every S3 request waits `latency` seconds before its first byte, and each connection sends at most
-`bandwidth` bytes per second. Requests, bytes and distinct connections are counted. Signatures are
+`bandwidth` bytes per second. Requests, bytes and distinct connections are counted, and every S3
+request is logged with its kind, start and end time and byte range (``requests`` in the stats:
+what `benchmarks.layout.round_trips_before_data` counts round trips from). Signatures are
 not checked. Control endpoints under ``/__bench__/`` (``stats``, ``reset``, ``config``) let the
 benchmark read the counters and change the conditions between runs.
 
@@ -87,7 +89,13 @@ class _Stats:
     active: int = 0
     max_active: int = 0
     ranges: list[tuple[int, int]] = field(default_factory=list)
+    requests: list[tuple[str, float, float, int, int]] = field(default_factory=list)
+    """One entry per S3 request, in the order they ended: kind (``GET``, ``HEAD``, ``LIST``),
+    start and end in seconds since the reset (start: its request head has been read, before the
+    latency; end: the last byte of its answer has gone to the socket), and the byte range sent,
+    (offset, length) (``-1, 0`` for a request without one: HEAD, LIST, an error)."""
     cpu_at_reset: float = field(default_factory=time.process_time)
+    time_at_reset: float = field(default_factory=time.perf_counter)
 
     def snapshot(self) -> dict[str, Any]:
         return {
@@ -98,6 +106,7 @@ class _Stats:
             "connections": len(self.connections),
             "max_concurrent": self.max_active,
             "ranges": list(self.ranges),
+            "requests": list(self.requests),
             "cpu_seconds": time.process_time() - self.cpu_at_reset,
         }
 
@@ -407,16 +416,28 @@ class _Server:
             request.keep_alive = False
             return self._error(conn, request, 501, "NotImplemented", method)
         kind = "heads" if method == "HEAD" else "gets" if key else "lists"
+        stats = self.stats  # a reset in the meantime starts new counters: log in these ones
+        started = time.perf_counter()
+        span = (-1, 0)
         await self._begin(kind, conn.peer)
         try:
             if method == "HEAD":
                 self._head_object(conn, request, bucket, key)
             elif key:
-                await self._get_object(conn, request, bucket, key)
+                span = await self._get_object(conn, request, bucket, key) or span
             else:
                 self._bucket_get(conn, request, bucket, query)
         finally:
             self.stats.active -= 1
+            base = stats.time_at_reset
+            stats.requests.append(
+                (
+                    kind[:-1].upper(),
+                    round(started - base, 6),
+                    round(time.perf_counter() - base, 6),
+                    *span,
+                )
+            )
 
     async def _begin(self, kind: str, peer: tuple[str, int]) -> None:
         """Count an S3 request (in progress until its answer is sent), then wait the latency."""
@@ -490,16 +511,19 @@ class _Server:
 
     async def _get_object(
         self, conn: _Connection, request: _Request, bucket: str, key: str
-    ) -> None:
-        """GetObject: one range of the file (206), or all of it (200)."""
+    ) -> tuple[int, int] | None:
+        """GetObject: one range of the file (206), or all of it (200); the (offset, length)
+        sent, or None after an error."""
         file = self._file(bucket, key)
         if file is None:
-            return self._error(conn, request, 404, "NoSuchKey", f"{bucket}/{key}")
+            self._error(conn, request, 404, "NoSuchKey", f"{bucket}/{key}")
+            return None
         header = request.headers.get("range")
         if header:
             span = _parse_range(header, file.size)
             if span is None:
-                return self._error(conn, request, 416, "InvalidRange", header)
+                self._error(conn, request, 416, "InvalidRange", header)
+                return None
             start, length = span
             extra = {"Content-Range": f"bytes {start}-{start + length - 1}/{file.size}"}
             head = self._object_head(206, file, length, request.keep_alive, **extra)
@@ -509,6 +533,7 @@ class _Server:
         conn.writer.write(head)
         self.stats.ranges.append((start, length))
         await self._stream(conn, file, start, length)
+        return start, length
 
     async def _stream(self, conn: _Connection, file: _File, start: int, length: int) -> None:
         """Send bytes ``[start, start + length)`` of the file in `PIECE` pieces paced to the
@@ -621,6 +646,14 @@ class S3Emulator:
         self.process: subprocess.Popen[str] | None = None
         self.endpoint = ""
 
+    @classmethod
+    def attach(cls, endpoint: str, root: Path = Path()) -> S3Emulator:
+        """A handle on an emulator another process started (at `endpoint`): its counters,
+        conditions and file systems, for a child process that measures a reader."""
+        s3 = cls(root)
+        s3.endpoint = endpoint
+        return s3
+
     def __enter__(self) -> S3Emulator:
         cmd = [
             sys.executable,
@@ -666,7 +699,8 @@ class S3Emulator:
             return json.loads(resp.read())
 
     def stats(self) -> dict[str, Any]:
-        """GETs, HEADs, LISTs, bytes sent, distinct connections, max concurrency, GET ranges."""
+        """GETs, HEADs, LISTs, bytes sent, distinct connections, max concurrency, GET ranges,
+        and the log of requests (kind, start s, end s, offset, length; see `_Stats.requests`)."""
         return self._call("stats")
 
     def reset(self) -> None:

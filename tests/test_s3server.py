@@ -263,7 +263,7 @@ def test_emulator_process_controls_and_counters(root: Path) -> None:
         stats = s3.stats()
         assert set(stats) == {
             "gets", "heads", "lists", "bytes", "connections", "max_concurrent", "ranges",
-            "cpu_seconds",
+            "requests", "cpu_seconds",
         }  # fmt: skip
         assert stats["gets"] == 1 and stats["ranges"] == [[10, 4]] and stats["lists"] >= 1
         s3.reset()
@@ -274,6 +274,11 @@ def test_emulator_process_controls_and_counters(root: Path) -> None:
             [],
             0,
         )
+        assert after["requests"] == []
+        attached = S3Emulator.attach(s3.endpoint)  # what a child process measuring a reader uses
+        assert attached.filesystem().cat_file("bucket/f.bin", start=0, end=2) == _data(root)[:2]
+        assert [r[0] for r in s3.stats()["requests"]] == ["GET"]
+        s3.reset()
         s3.configure(0.05, 5e6)
         assert s3._call("config") == {"latency": 0.05, "bandwidth": 5e6}
         host = s3.endpoint.split("//", 1)[1]
@@ -284,6 +289,39 @@ def test_emulator_process_controls_and_counters(root: Path) -> None:
         assert conn.getresponse().status == 404
         conn.close()
         assert s3.stats()["gets"] == 0  # control requests are not counted
+
+
+def test_the_request_log_has_each_request_s_times_and_range(root: Path) -> None:
+    """Sequential requests follow one another in the log (each starts after the one before
+    ended); requests sent together overlap; each GET carries the range it sent."""
+    latency = 0.05
+    srv = serve(root, Conditions(latency=latency, bandwidth=0))
+    try:
+        _get_range(srv, "0-99")
+        _request(srv, "HEAD", "/bucket/f.bin")
+        _get_range(srv, "1000-1999")
+        threads = [
+            threading.Thread(target=_get_range, args=(srv, f"{k * 10_000}-{k * 10_000 + 9}"))
+            for k in range(1, 4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        _get_range(srv, f"{SIZE}-")  # unsatisfiable: logged without a range
+        log = [tuple(r) for r in srv.stats.snapshot()["requests"]]
+    finally:
+        srv.shutdown()
+    assert [r[0] for r in log] == ["GET", "HEAD", "GET", "GET", "GET", "GET", "GET"]
+    assert [r[3:] for r in log[:3]] == [(0, 100), (-1, 0), (1000, 1000)]
+    assert sorted(r[3:] for r in log[3:6]) == [(10_000, 10), (20_000, 10), (30_000, 10)]
+    assert log[6][3:] == (-1, 0)
+    for kind, start, end, *_ in log:
+        assert end - start >= latency * 0.9, (kind, start, end)  # the latency is inside
+    for before, after in zip(log[:3], log[1:4], strict=True):
+        assert after[1] >= before[2]  # sequential: starts after the one before ended
+    together = log[3:6]
+    assert max(r[1] for r in together) < min(r[2] for r in together)  # all in flight at once
 
 
 def test_shutdown_stops_the_server(root: Path) -> None:
