@@ -12,6 +12,9 @@
 
 floor(latency, connections, bandwidth) = depth x latency + bytes needed / (connections x
 bandwidth) + inflate time / cores.
+
+And what a reader did, from the S3 emulator's request log: `round_trips_before_data`, the
+dependent round trips it made before its first request for chunk data (`chunk_ranges`).
 """
 
 from __future__ import annotations
@@ -20,14 +23,15 @@ import io
 import os
 import time
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import h5py
 import numpy as np
 
-__all__ = ["Needs", "measure_needs"]
+__all__ = ["Needs", "chunk_ranges", "measure_needs", "round_trips_before_data"]
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,75 @@ def measure_needs(path: Path, names: Sequence[str]) -> Needs:
         raw_bytes=raw_bytes,
         file_bytes=os.path.getsize(path),
     )
+
+
+def chunk_ranges(path: Path, names: Sequence[str]) -> list[tuple[int, int]]:
+    """(offset, size) of every stored chunk of the variables `names` in the local file, from
+    h5py's ``chunk_iter``: the bytes that are chunk data, as opposed to metadata."""
+    spans: list[tuple[int, int]] = []
+    with h5py.File(path, "r") as h5:
+        for name in names:
+            h5[name].id.chunk_iter(lambda c: spans.append((c.byte_offset, c.size)))
+    return sorted(spans)
+
+
+def _overlaps(offset: int, length: int, chunks: Sequence[tuple[int, int]]) -> bool:
+    """Whether ``[offset, offset + length)`` overlaps one of the sorted (offset, size) `chunks`."""
+    import bisect
+
+    if length <= 0 or offset < 0:
+        return False
+    k = bisect.bisect_left(chunks, (offset + length, -1))  # chunks[:k] start before the end
+    return k > 0 and sum(chunks[k - 1]) > offset  # chunks do not overlap: only the last can
+
+
+def round_trips_before_data(
+    requests: Iterable[Sequence[Any]], chunks: Sequence[tuple[int, int]]
+) -> int | None:
+    """Dependent round trips a reader made before its first request for chunk data.
+
+    `requests` is the S3 emulator's log of one read (``stats()["requests"]``: kind, start,
+    end, offset, length per request, HEADs and LISTs included, since each waits the latency as
+    a GET does); `chunks` the sorted (offset, size) of the chunks of the variables read
+    (`chunk_ranges`). The *first data request* is the earliest-starting GET whose byte range
+    overlaps one of those chunks (a block of a cache that holds metadata and chunk data counts:
+    it carries chunk data). The requests *before* it are those that ended before it started.
+    The count is the length of the longest chain among them in which each request starts
+    after the one before it ended: requests in flight together count as one round trip, and
+    requests in a chain had to wait for one another (or at least did not overlap), one latency
+    each. It is computed greedily, taking at each step the request that ends first among those
+    starting after the chain's last end (the interval-scheduling optimum). None when no request
+    fetched chunk data (a failed read).
+
+    Examples
+    --------
+    Two metadata GETs one after the other, then three in flight together, then data:
+
+    >>> chunks = [(1000, 100), (5000, 100)]
+    >>> log = [("HEAD", 0.0, 0.1, -1, 0), ("GET", 0.1, 0.2, 0, 50), ("GET", 0.2, 0.3, 60, 50),
+    ...        ("GET", 0.3, 0.4, 200, 8), ("GET", 0.31, 0.41, 300, 8), ("GET", 0.3, 0.4, 400, 8),
+    ...        ("GET", 0.45, 0.6, 1000, 100), ("GET", 0.45, 0.6, 900, 50)]
+    >>> round_trips_before_data(log, chunks)
+    4
+    >>> round_trips_before_data([("GET", 0.0, 0.1, 990, 20)], chunks)  # data in the first
+    0
+    >>> round_trips_before_data([("GET", 0.0, 0.1, 0, 50)], chunks) is None
+    True
+    """
+    spans = sorted(chunks)
+    log = sorted((float(r[1]), float(r[2]), r[0], int(r[3]), int(r[4])) for r in requests)
+    first = next(
+        (start for start, _, kind, off, n in log if kind == "GET" and _overlaps(off, n, spans)),
+        None,
+    )
+    if first is None:
+        return None
+    before = sorted((end, start) for start, end, *_ in log if end <= first)
+    count, last_end = 0, float("-inf")
+    for end, start in before:
+        if start >= last_end:
+            count, last_end = count + 1, end
+    return count
 
 
 def reference_arrays(path: Path, names: Sequence[str]) -> dict[str, np.ndarray]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 from benchmarks.results import BEAM_VARIABLES, BenchmarkResult, Row
 
@@ -54,22 +53,70 @@ def _mb(n: float) -> str:
     return f"{n / 1e6:,.1f}"
 
 
-def _table(rows: list[Row], seed_walls: dict[tuple[str, float], float]) -> list[str]:
-    out = [
-        "| latency | reader | GETs | MB moved | over-read | conns | wall s | CPU s "
-        "| emulator CPU s | floor s | wall/floor | wall/floor (ISA-L) | vs seed | identical |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|",
-    ]
+def main_rows(result: BenchmarkResult) -> list[Row]:
+    """The rows the tables lead with: those of the plain process (glibc's defaults), or, in
+    results written before the plain process was the default, every row."""
+    plain = [r for r in result.rows if not r.allocator]
+    return plain or list(result.rows)
+
+
+def _tuned_rows(result: BenchmarkResult) -> dict[tuple[str, float, str], Row]:
+    """The second, labelled run of each reader with the tuned allocator, if there was one."""
+    if not any(not r.allocator for r in result.rows):
+        return {}
+    return {(r.layout, r.latency_ms, r.reader): r for r in result.rows if r.allocator}
+
+
+def _spread(r: Row) -> str:
+    if not r.walls:
+        return "-"
+    if len(r.walls) == 1:
+        return "1 run"
+    return f"{min(r.walls):.2f}-{max(r.walls):.2f}"
+
+
+def _memory(r: Row) -> tuple[str, str]:
+    if not r.peak_rss:
+        return "-", "-"
+    return f"{r.extra_peak / 1e6:,.0f}", f"{r.extra_peak_over_output:.2f}"
+
+
+def _table(
+    rows: list[Row],
+    seed_walls: dict[tuple[str, float], float],
+    tuned: dict[tuple[str, float, str], Row] | None = None,
+) -> list[str]:
+    tuned = tuned or {}
+    head = (
+        "| latency | reader | GETs | MB moved | over-read | conns | round trips before data "
+        "| wall s | runs: min-max s | slowest/median | CPU s | emulator CPU s | floor s "
+        "| wall/floor | wall/floor (ISA-L) | extra peak MB | extra peak / output | vs seed "
+    )
+    align = (
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:"
+    )
+    if tuned:
+        head += "| wall s, tuned allocator (min-max) "
+        align += "|---:"
+    out = [head + "| identical |", align + "|:-:|"]
     for r in rows:
         seed = seed_walls.get((r.layout, r.latency_ms))
         speedup = f"{seed / r.wall:,.1f}x" if seed and r.wall else ""
         ok = "yes" if r.identical else f"**NO** {r.error}"
-        out.append(
+        trips = "-" if r.round_trips is None else str(r.round_trips)
+        slowest = f"{r.slowest_over_median:.2f}" if r.walls else "-"
+        extra, ratio = _memory(r)
+        line = (
             f"| {r.latency_ms:.0f} ms | {r.reader} | {r.gets:,} | {_mb(r.bytes_moved)} "
-            f"| {r.over_read:.2f} | {r.connections} | {r.wall:.2f} | {r.cpu:.2f} "
-            f"| {r.emulator_cpu:.2f} | {r.floor:.2f} "
-            f"| {r.wall_over_floor:.1f} | {_ratio(r.wall, r.floor_isal)} | {speedup} | {ok} |"
+            f"| {r.over_read:.2f} | {r.connections} | {trips} | {r.wall:.2f} | {_spread(r)} "
+            f"| {slowest} | {r.cpu:.2f} | {r.emulator_cpu:.2f} | {r.floor:.2f} "
+            f"| {r.wall_over_floor:.1f} | {_ratio(r.wall, r.floor_isal)} | {extra} | {ratio} "
+            f"| {speedup} "
         )
+        if tuned:
+            t = tuned.get((r.layout, r.latency_ms, r.reader))
+            line += f"| {t.wall:.2f} ({_spread(t)}) " if t else "| "
+        out.append(line + f"| {ok} |")
     return out
 
 
@@ -86,7 +133,7 @@ def _targets(result: BenchmarkResult) -> list[str]:
     """The issue's targets, checked on the v006 granule at 30 ms."""
     lines = []
     for layout in ("v006", "v007"):
-        rows = {r.reader: r for r in result.rows if r.layout == layout and r.latency_ms == 30}
+        rows = {r.reader: r for r in main_rows(result) if r.layout == layout and r.latency_ms == 30}
         seed, fast = rows.get("seed"), rows.get("helpers")
         if not (seed and fast):
             continue
@@ -99,6 +146,7 @@ def _targets(result: BenchmarkResult) -> list[str]:
             f"**{fast.over_read:.2f}** (target <= 1.5: "
             f"{'met' if fast.over_read <= 1.5 else 'NOT met'}). With ISA-L's inflate time in "
             f"the floor instead of zlib's, wall/floor is {_ratio(fast.wall, fast.floor_isal)}."
+            + _issue19_targets(fast)
         ]
     p = result.pairing
     if p:
@@ -111,6 +159,31 @@ def _targets(result: BenchmarkResult) -> list[str]:
     return lines
 
 
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def _issue19_targets(r: Row) -> str:
+    """Issue #19's targets for the notebooks' reader, where this run measured them."""
+    parts = []
+    if len(r.walls) > 1:
+        parts.append(
+            f"slowest run / median **{r.slowest_over_median:.2f}** "
+            f"(target <= 1.3: {_met(r.slowest_over_median <= 1.3)})"
+        )
+    if r.round_trips is not None:
+        parts.append(
+            f"round trips before the first data request **{r.round_trips}** "
+            f"(target <= 3: {_met(r.round_trips <= 3)})"
+        )
+    if r.peak_rss and r.output_bytes:
+        parts.append(
+            f"extra peak memory / output **{r.extra_peak_over_output:.2f}** "
+            f"(target <= 1.5: {_met(r.extra_peak_over_output <= 1.5)})"
+        )
+    return (" Issue #19: " + "; ".join(parts) + ".") if parts else ""
+
+
 def _emulator_ms_per_get(result: BenchmarkResult) -> float:
     rows = [r for r in result.rows if r.reader == "helpers" and r.gets] or [
         r for r in result.rows if r.gets
@@ -118,11 +191,25 @@ def _emulator_ms_per_get(result: BenchmarkResult) -> float:
     return 1000 * sum(r.emulator_cpu for r in rows) / max(1, sum(r.gets for r in rows))
 
 
-def _allocator_line(machine: dict[str, Any]) -> list[str]:
-    if not machine.get("allocator"):
-        return []
+def _allocator_line(result: BenchmarkResult) -> list[str]:
+    machine = result.machine
     touch = machine.get("first_touch_ms_per_mb")
     measured = f" (measured at the start of this run: {touch:.2f} ms per MB)" if touch else ""
+    if not machine.get("allocator"):  # the plain process leads
+        tuned = ""
+        if result.tuned_allocator:
+            tuned = (
+                " *wall s, tuned allocator* is a second run of the same reader in a process "
+                f"where glibc keeps the memory it frees ({result.tuned_allocator}; see "
+                "`keep_freed_memory` in `benchmarks/run.py`): this virtual machine hands freed "
+                "memory back to the hypervisor within seconds, and the first write to it "
+                f"again costs about 2 ms per MB{measured}; the other columns are the plain "
+                "process's."
+            )
+        return [
+            "- Memory: every reader runs in a plain process, with glibc's defaults, as a "
+            "notebook kernel runs." + tuned
+        ]
     return [
         "- Memory: the benchmark process has glibc keep the memory it frees "
         f"({machine['allocator']}), because this virtual machine hands freed memory back to "
@@ -133,9 +220,57 @@ def _allocator_line(machine: dict[str, Any]) -> list[str]:
     ]
 
 
+def _runs_sentence(result: BenchmarkResult) -> str:
+    warm = "once untimed to warm up, then " if result.warmup else ""
+    slow = (
+        "slower readers once"
+        if result.slow_runs <= 1
+        else f"slower readers {result.slow_runs} times, the first included"
+    )
+    where = (
+        " Each reader runs in a fresh child process of the benchmark, forked from one that has "
+        "imported the libraries, its warm-up and timed runs one after another in it, as they "
+        "ran in the benchmark process itself before (the arrays of a run are freed before the "
+        "next starts)."
+        if result.child_processes
+        else ""
+    )
+    return (
+        f"Within it, a reader that finishes in under {result.repeat_below:.0f} s is run {warm}"
+        f"{result.repeats} times and its median wall and CPU times are shown, with the fastest "
+        f"and slowest runs (GETs and bytes are the same each time); {slow}.{where}"
+    )
+
+
+def _instrument_lines(result: BenchmarkResult) -> list[str]:
+    """The legend of the columns of issue #19 (round trips, spread, memory)."""
+    if not any(r.walls or r.peak_rss or r.round_trips is not None for r in result.rows):
+        return []
+    method = result.memory_method or "not measured"
+    return [
+        "- *round trips before data*: from the emulator's log of the last run (each request's "
+        "start, end and byte range; HEADs included), the dependent round trips before the first "
+        "request for chunk data, that is the earliest GET whose range overlaps a chunk of the "
+        "five variables (from `chunk_iter`; a cache block holding metadata and chunks counts). "
+        "Among the requests that ended before it started, it is the longest chain in which "
+        "each starts after the one before ended: requests in flight together count as one "
+        "(`benchmarks.layout.round_trips_before_data`). On a small granule a cache's first "
+        "block can already hold chunks, which makes the count small.",
+        "- *runs: min-max s*: the fastest and slowest timed runs; *slowest/median*: the slowest "
+        "run's wall time over the median.",
+        "- *extra peak MB*: the peak resident memory of the reading process during its first "
+        "read (in its fresh child process, so no earlier read's peak or freed memory counts) "
+        f"minus its resident memory just before ({method}); *extra peak / output*: that over "
+        "the bytes of the arrays the reader returns (the output itself is part of the peak, so "
+        "1.0 is a reader that needs no memory but its result).",
+    ]
+
+
 def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
     """Write the Markdown report to `out` and, if `plot`, the PNG figure."""
-    seed_walls = {(r.layout, r.latency_ms): r.wall for r in result.rows if r.reader == "seed"}
+    rows_shown = main_rows(result)
+    tuned = _tuned_rows(result)
+    seed_walls = {(r.layout, r.latency_ms): r.wall for r in rows_shown if r.reader == "seed"}
     m, e = result.machine, result.emulator
     lines = [
         SECTION_START,
@@ -144,10 +279,7 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         f"Written by `{result.command}` on "
         f"{result.finished or time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} in "
         f"{result.seconds / 60:.1f} min. Protocol: `/work/shared/PERFORMANCE.md`; explanation: "
-        "`book/performance.md`. One run; ratios are from that run. Within it, a reader that "
-        f"finishes in under 15 s is run {'once untimed to warm up, then ' if result.warmup else ''}"
-        "3 times and its median wall and CPU times are shown (GETs and bytes are the same each "
-        "time); slower readers once.",
+        "`book/performance.md`. One run; ratios are from that run. " + _runs_sentence(result),
         "",
         BOOK_START,
         "",
@@ -171,7 +303,7 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         "The emulator runs on the same cores as the readers: *emulator CPU s* is what it spent "
         f"serving each reader (about {_emulator_ms_per_get(result):.2f} ms of CPU per GET for "
         "`helpers`; S3's own CPU costs a reader nothing).",
-        *_allocator_line(m),
+        *_allocator_line(result),
         f"- Read: the five photon variables of gt1l ({', '.join(BEAM_VARIABLES)}).",
         "- floor = depth x latency + MB needed / (conns x bandwidth) + zlib inflate time / "
         f"{result.cores} cores; conns = the most requests the reader had in flight at once; "
@@ -179,6 +311,7 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         "moved / MB needed (both in the Granules table). *wall/floor "
         "(ISA-L)* uses ISA-L's inflate time in the floor instead of zlib's: stricter, and what "
         "the `helpers` reader inflates with.",
+        *_instrument_lines(result),
         "",
         "### Granules",
         "",
@@ -199,8 +332,13 @@ def write_report(result: BenchmarkResult, out: Path, plot: Path | None) -> None:
         lines.append(f"- `{key}`: {label}: {how}.")
     lines += ["", "### Targets", "", *_targets(result)]
     for layout in result.needs:
-        rows = [r for r in result.rows if r.layout == layout]
-        lines += ["", f"### {LAYOUT_TITLES.get(layout, layout)}", "", *_table(rows, seed_walls)]
+        rows = [r for r in rows_shown if r.layout == layout]
+        lines += [
+            "",
+            f"### {LAYOUT_TITLES.get(layout, layout)}",
+            "",
+            *_table(rows, seed_walls, tuned),
+        ]
     if result.pairing:
         p = result.pairing
         lines += [
@@ -245,7 +383,9 @@ def _plot(result: BenchmarkResult, path: Path) -> None:
     for ax, layout in zip(axes[0], layouts, strict=True):
         for k, latency in enumerate(latencies):
             rows = {
-                r.reader: r for r in result.rows if r.layout == layout and r.latency_ms == latency
+                r.reader: r
+                for r in main_rows(result)
+                if r.layout == layout and r.latency_ms == latency
             }
             xs = [i + (k - (len(latencies) - 1) / 2) * width for i in range(len(readers))]
             walls = [rows[r].wall if r in rows else 0 for r in readers]

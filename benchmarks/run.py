@@ -4,6 +4,11 @@
     .venv/bin/python -m benchmarks run --size 20MB --latencies 30 --out /tmp/r.md   # quick
     .venv/bin/python -m benchmarks report         # the report again from results.json
 
+Every reader runs in a plain process (glibc's defaults, as a notebook kernel runs);
+``--tuned-allocator`` adds a second, labelled run of each with the allocator of
+`keep_freed_memory`. Each reader's runs take place in a fresh child process (see `run_one`),
+where its peak memory is measured too.
+
 Writes ``benchmarks/RESULTS.md`` (machine, versions, command, tables), ``benchmarks/results.json``
 and the plot ``book/_static/performance.png``.
 """
@@ -14,20 +19,30 @@ import argparse
 import ctypes
 import gc
 import http.client
+import multiprocessing
 import os
 import platform
 import re
+import resource
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from benchmarks.granule import GranuleSpec, Layout, cached_granule
-from benchmarks.layout import Needs, measure_needs, reference_arrays
+from benchmarks.layout import (
+    Needs,
+    chunk_ranges,
+    measure_needs,
+    reference_arrays,
+    round_trips_before_data,
+)
 from benchmarks.readers import READERS, Reader, h5coro_available
 from benchmarks.report import write_report
 from benchmarks.results import NAMES, BenchmarkResult, Row, load_results, save_results
@@ -39,9 +54,10 @@ __all__ = ["main", "run_benchmark"]
 ROOT = Path(__file__).resolve().parent.parent
 BUCKET = "nsidc-cumulus-prod-protected"
 PREFIX = "ATLAS/ATL03"
-REPEATS = 3
+REPEATS = 5
+"""Timed runs of each reader (after a warm-up for a fast one); the median is reported."""
 REPEAT_BELOW = 15.0
-"""Readers faster than this (seconds) run `REPEATS` times; the median is reported."""
+"""Readers whose first run is faster than this (seconds) get it as an untimed warm-up."""
 
 
 def parse_size(text: str) -> int:
@@ -71,7 +87,21 @@ def keep_freed_memory() -> str:
     m_trim_threshold, m_mmap_max = -1, -4  # glibc's <malloc.h>
     if mallopt(m_mmap_max, 0) != 1 or mallopt(m_trim_threshold, 2**31 - 1) != 1:
         return ""
-    return "M_MMAP_MAX=0, M_TRIM_THRESHOLD=2 GiB"
+    return _TUNED
+
+
+_TUNED = "M_MMAP_MAX=0, M_TRIM_THRESHOLD=2 GiB"
+
+
+def _memory_method() -> str:
+    """How `PeakMemory` measures here (the same in the child processes)."""
+    with PeakMemory() as peak:
+        pass
+    return (
+        "VmHWM reset through /proc/self/clear_refs at the start of the read"
+        if peak.method == "VmHWM"
+        else "ru_maxrss after the read, in a fresh child process"
+    )
 
 
 def first_touch_ms_per_mb(megabytes: int = 256) -> float:
@@ -174,67 +204,217 @@ def _identical(got: dict[str, np.ndarray], want: dict[str, np.ndarray]) -> bool:
     )
 
 
+def _status_bytes(field: str) -> int:
+    """A ``Vm...`` line of ``/proc/self/status`` (kB there), in bytes."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+class PeakMemory:
+    """Peak resident memory of this process while the ``with`` block runs, and before it.
+
+    On Linux the kernel keeps the high-water mark of the resident set (``VmHWM``) and lets a
+    process reset it to the current resident size (``"5"`` written to ``/proc/self/clear_refs``,
+    Linux 4.0+): reset at entry, read at exit, it is the exact peak of the block, every page
+    counted, with no sampling that could miss a short peak, and no earlier peak (the imports,
+    an earlier read) mixed in. Where that is not possible, ``ru_maxrss`` after the block, which
+    is a high-water mark of the process's whole life: right only in a process that has not yet
+    been bigger (hence a fresh child process per measurement, see `run_one`).
+
+    Examples
+    --------
+    >>> with PeakMemory() as peak:
+    ...     block = np.ones(64 * 2**20, dtype=np.uint8)  # 64 MiB, every page written
+    ...     del block
+    >>> 60 * 2**20 < peak.extra < 80 * 2**20, peak.method in ("VmHWM", "ru_maxrss")
+    (True, True)
+    """
+
+    def __init__(self) -> None:
+        self.before = self.peak = 0
+        self.method = ""
+
+    def __enter__(self) -> PeakMemory:
+        try:
+            self.before = _status_bytes("VmRSS")
+            Path("/proc/self/clear_refs").write_text("5")
+            self.method = "VmHWM"
+        except (OSError, KeyError, ValueError):  # no procfs, or an old kernel
+            self.method = "ru_maxrss"
+            scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, else kB
+            self.before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.method == "VmHWM":
+            self.peak = _status_bytes("VmHWM")
+        else:
+            scale = 1 if sys.platform == "darwin" else 1024
+            self.peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+    @property
+    def extra(self) -> int:
+        """Peak during the block above the resident memory before it (bytes)."""
+        return max(0, self.peak - self.before)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What a child process needs to measure one reader under one condition."""
+
+    endpoint: str
+    reader: Reader
+    path: str
+    names: tuple[str, ...]
+    reference: str
+    """A folder of ``.npy`` files, one per variable (`save_reference`)."""
+    repeats: int
+    slow_runs: int
+    repeat_below: float
+    tuned: bool
+
+
+def save_reference(arrays: dict[str, np.ndarray], folder: Path) -> str:
+    """Save the arrays every reader must return, for the child processes to compare with."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for k, name in enumerate(NAMES):
+        np.save(folder / f"{k}.npy", arrays[name])
+    return str(folder)
+
+
+def _measure(job: _Job) -> dict[str, Any]:
+    """In a fresh child process: the reader's runs (see `run_one`), its peak memory during the
+    first, and whether its arrays are the reference's."""
+    allocator = keep_freed_memory() if job.tuned else ""
+    s3 = S3Emulator.attach(job.endpoint)
+    error = ""
+    walls: list[float] = []
+    cpus: list[float] = []
+    got: dict[str, np.ndarray] = {}
+    peak = PeakMemory()
+    output_bytes = 0
+    stats: dict[str, Any] = {}
+    while True:
+        fs = s3.filesystem()
+        fs.connect()  # a notebook has its file system already (see benchmarks.readers)
+        got = {}  # the arrays of the run before are freed before the next one starts
+        s3.reset()
+        gc.collect()
+        first = not walls
+        if first:
+            peak.__enter__()
+        t0, c0 = time.perf_counter(), time.process_time()
+        try:
+            got = job.reader.read(s3, fs, job.path, job.names)
+        except Exception as err:  # a failing reader is a result too
+            error = f"{type(err).__name__}: {str(err)[:120]}"
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+        if first:
+            peak.__exit__()
+            output_bytes = sum(np.asarray(a).nbytes for a in got.values())
+        stats = s3.stats()
+        fast = walls[0] < job.repeat_below
+        if error or len(walls) > (job.repeats if fast else job.slow_runs - 1):
+            break
+    if len(walls) > 1 and walls[0] < job.repeat_below:  # a fast reader: the first was a warm-up
+        walls, cpus = walls[1:], cpus[1:]
+    reference = {
+        name: np.load(Path(job.reference) / f"{k}.npy", mmap_mode="r")
+        for k, name in enumerate(job.names)
+    }
+    return {
+        "walls": walls,
+        "cpus": cpus,
+        "stats": stats,
+        "error": error,
+        "identical": not error and _identical(got, reference),
+        "rss_before": peak.before,
+        "peak_rss": peak.peak,
+        "memory_method": peak.method,
+        "output_bytes": int(output_bytes),
+        "allocator": allocator,
+    }
+
+
+def _child_context() -> Any:
+    """Child processes forked from a server process that has imported the benchmark and the
+    libraries once ('forkserver'): each starts clean (its own memory, threads and connections)
+    in a few milliseconds. Where there is no forkserver, 'spawn'."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(["benchmarks.run"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
 def run_one(
     s3: S3Emulator,
     reader: Reader,
     path: str,
-    reference: dict[str, np.ndarray],
+    reference: str,
     needs: Needs,
     layout: str,
     latency: float,
     bandwidth: float,
     cores: int,
     repeats: int = REPEATS,
+    *,
+    chunks: Sequence[tuple[int, int]] = (),
+    slow_runs: int = REPEATS,
+    repeat_below: float = REPEAT_BELOW,
+    tuned: bool = False,
 ) -> Row:
-    """Run `reader` under the given conditions and measure it.
+    """Run `reader` under the given conditions, in a fresh child process, and measure it.
 
-    A reader that takes under `REPEAT_BELOW` seconds runs once more to warm up, then `REPEATS`
-    times, and the median wall and CPU times of those are kept (the machine is shared: one
-    sample of a second-long read is noise; and the first run in a process also pays for the
-    first use of code paths, thread pools, connections and memory, up to 0.8 s here); the
-    request counters are those of the last run, which are the same every time. A slower reader
-    runs once.
+    A reader whose first run takes under `repeat_below` seconds has that run as a warm-up
+    (the first run in a process pays for the first use of code paths, thread pools,
+    connections and memory, up to 0.8 s here), then `repeats` timed runs; a slower one
+    `slow_runs` timed runs, the first included. The median wall and CPU times are kept, and
+    every wall time; the request counters and the round trips before the first chunk-data
+    request (`round_trips_before_data` with `chunks`, the variables' (offset, size)) are those
+    of the last run, the same every time. Before each run the arrays of the one before are
+    freed. `reference` is a folder of `save_reference`.
+
+    All the runs of one reader happen in one fresh child process, for the memory measurement:
+    the peak resident memory is measured around the first read in it (`PeakMemory`), so no
+    earlier read's peak, nor memory an earlier read freed and the allocator kept (which the
+    read would reuse without growing), is mixed in. The later, timed runs happen in that same
+    process after the warm-up, as they did in the benchmark process before. The child process
+    runs with glibc's defaults, unless `tuned` (`keep_freed_memory`).
     """
     s3.configure(latency, bandwidth)
-    error = ""
-    got: dict[str, np.ndarray] = {}
-    walls: list[float] = []
-    cpus: list[float] = []
-    while True:
-        fs = s3.filesystem()
-        fs.connect()  # a notebook has its file system already (see benchmarks.readers)
-        s3.reset()
-        gc.collect()
-        t0, c0 = time.perf_counter(), time.process_time()
-        try:
-            got = reader.read(s3, fs, path, NAMES)
-        except Exception as err:  # a failing reader is a result too
-            error = f"{type(err).__name__}: {str(err)[:120]}"
-        walls.append(time.perf_counter() - t0)
-        cpus.append(time.process_time() - c0)
-        if error or walls[0] >= REPEAT_BELOW or len(walls) > repeats:
-            break
-    if len(walls) > 1:  # a fast reader: the first run was the warm-up
-        walls, cpus = walls[1:], cpus[1:]
-    wall, cpu = float(np.median(walls)), float(np.median(cpus))
-    stats = s3.stats()
-    connections = max(1, int(stats["max_concurrent"]))
+    job = _Job(
+        s3.endpoint, reader, path, tuple(NAMES), reference, repeats, slow_runs, repeat_below, tuned
+    )
+    with ProcessPoolExecutor(1, mp_context=_child_context()) as pool:
+        out = pool.submit(_measure, job).result()
+    stats = out["stats"]
+    connections = max(1, int(stats.get("max_concurrent", 1)))
     return Row(
         layout=layout,
         latency_ms=latency * 1000,
         reader=reader.key,
-        gets=int(stats["gets"]),
-        bytes_moved=int(stats["bytes"]),
+        gets=int(stats.get("gets", 0)),
+        bytes_moved=int(stats.get("bytes", 0)),
         bytes_needed=needs.bytes_needed,
         connections=connections,
         depth=needs.depth,
-        wall=wall,
-        cpu=cpu,
+        wall=float(np.median(out["walls"])),
+        cpu=float(np.median(out["cpus"])),
         floor=needs.floor(latency, connections, bandwidth, cores),
         floor_isal=needs.floor(latency, connections, bandwidth, cores, isal=True),
         emulator_cpu=float(stats.get("cpu_seconds", 0.0)),
-        identical=not error and _identical(got, reference),
-        error=error,
+        identical=bool(out["identical"]),
+        error=out["error"],
+        walls=[float(w) for w in out["walls"]],
+        round_trips=round_trips_before_data(stats.get("requests", []), chunks),
+        rss_before=int(out["rss_before"]),
+        peak_rss=int(out["peak_rss"]),
+        output_bytes=out["output_bytes"],
+        allocator=out["allocator"],
     )
 
 
@@ -249,11 +429,16 @@ def run_benchmark(
     command: str = "",
     log: Any = print,
     repeats: int = REPEATS,
+    slow_runs: int = REPEATS,
+    repeat_below: float = REPEAT_BELOW,
+    tuned_allocator: bool = False,
 ) -> BenchmarkResult:
     """Generate (or reuse) the granules, run every reader under every condition, pair.
 
-    The granules are cached in `cache`, by default the ``benchmark`` folder of the sandbox's
-    cache (``$EARTHDATA_SANDBOX_CACHE`` or ``~/.cache/earthdata-sandbox``)."""
+    Each reader runs in a plain process (glibc's defaults); with `tuned_allocator`, once more
+    with `keep_freed_memory`'s settings (rows with ``allocator`` set). The granules are
+    cached in `cache`, by default the ``benchmark`` folder of the sandbox's cache
+    (``$EARTHDATA_SANDBOX_CACHE`` or ``~/.cache/earthdata-sandbox``)."""
     started = time.perf_counter()
     cores = os.cpu_count() or 1
     chosen = [r for r in READERS if readers is None or r.key in readers]
@@ -269,6 +454,11 @@ def run_benchmark(
         versions=_versions(),
         readers={r.key: (r.label, r.how) for r in chosen},
         warmup=True,
+        repeats=repeats,
+        slow_runs=slow_runs,
+        repeat_below=repeat_below,
+        child_processes=True,
+        tuned_allocator=_TUNED if tuned_allocator else "",
     )
     spec = GranuleSpec(target_bytes=size)
     root = Path(cache) if cache is not None else default_cache_dir() / "benchmark"
@@ -281,33 +471,46 @@ def run_benchmark(
         result.needs[layout] = {**asdict(needs), "bytes_needed": needs.bytes_needed}
         result.needs[layout]["_obj"] = needs
         log(f"  {local.name}: {needs.file_bytes / 1e6:.0f} MB, {needs.chunks} chunks needed")
-    with S3Emulator(root, Conditions(0.0, bandwidth)) as s3:
+    allocators = (False, True) if tuned_allocator else (False,)
+    with S3Emulator(root, Conditions(0.0, bandwidth)) as s3, tempfile.TemporaryDirectory() as tmp:
         result.emulator = measure_emulator(s3, paths[layouts[0]], bandwidth)
         log(f"emulator: {result.emulator}")
         for layout in layouts:
             needs = result.needs[layout].pop("_obj")
-            reference = reference_arrays(root / paths[layout], NAMES)
+            reference = save_reference(
+                reference_arrays(root / paths[layout], NAMES), Path(tmp) / layout
+            )
+            chunks = chunk_ranges(root / paths[layout], NAMES)
             for latency_ms in latencies_ms:
                 for reader in chosen:
-                    row = run_one(
-                        s3,
-                        reader,
-                        paths[layout],
-                        reference,
-                        needs,
-                        layout,
-                        latency_ms / 1000,
-                        bandwidth,
-                        cores,
-                        repeats,
-                    )
-                    result.rows.append(row)
-                    log(
-                        f"  {layout} {latency_ms:>3.0f} ms {reader.key:<20} wall {row.wall:8.2f} s"
-                        f"  GETs {row.gets:6d}  moved {row.bytes_moved / 1e6:8.1f} MB"
-                        f"  floor {row.floor:6.2f} s  identical {row.identical} {row.error}"
-                    )
-            del reference
+                    for tuned in allocators:
+                        row = run_one(
+                            s3,
+                            reader,
+                            paths[layout],
+                            reference,
+                            needs,
+                            layout,
+                            latency_ms / 1000,
+                            bandwidth,
+                            cores,
+                            repeats,
+                            chunks=chunks,
+                            slow_runs=slow_runs,
+                            repeat_below=repeat_below,
+                            tuned=tuned,
+                        )
+                        result.rows.append(row)
+                        result.memory_method = result.memory_method or _memory_method()
+                        log(
+                            f"  {layout} {latency_ms:>3.0f} ms {reader.key:<20}"
+                            f"{' tuned' if tuned else ''} wall {row.wall:8.2f} s"
+                            f" ({min(row.walls):.2f}-{max(row.walls):.2f})"
+                            f"  GETs {row.gets:6d}  moved {row.bytes_moved / 1e6:8.1f} MB"
+                            f"  floor {row.floor:6.2f} s  round trips {row.round_trips}"
+                            f"  extra peak {row.extra_peak / 1e6:.0f} MB"
+                            f"  identical {row.identical} {row.error}"
+                        )
             gc.collect()
     if pairing:
         from benchmarks.pairing import run_pairing
@@ -342,6 +545,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "~/.cache/earthdata-sandbox)",
     )
     run.add_argument("--no-pairing", action="store_true")
+    run.add_argument("--repeats", type=int, default=REPEATS, help="timed runs of each reader")
+    run.add_argument(
+        "--slow-runs",
+        type=int,
+        default=REPEATS,
+        help=f"timed runs of a reader whose first run takes {REPEAT_BELOW:.0f} s or more",
+    )
+    run.add_argument(
+        "--tuned-allocator",
+        action="store_true",
+        help="also run every reader with glibc keeping the memory it frees (M_MMAP_MAX=0, "
+        "M_TRIM_THRESHOLD=2 GiB): a second, labelled column",
+    )
     report = sub.add_parser(
         "report",
         parents=[outputs],
@@ -358,7 +574,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.argv[1:] if argv is None else [str(a) for a in argv]
     )
     first_touch = first_touch_ms_per_mb()
-    allocator = keep_freed_memory()
     result = run_benchmark(
         size=args.size,
         latencies_ms=[float(x) for x in args.latencies.split(",") if x],
@@ -368,8 +583,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         cache=args.cache,
         pairing=not args.no_pairing,
         command=command,
+        repeats=args.repeats,
+        slow_runs=args.slow_runs,
+        tuned_allocator=args.tuned_allocator,
     )
-    result.machine["allocator"] = allocator
     result.machine["first_touch_ms_per_mb"] = first_touch
     write_report(result, args.out, args.plot)
     save_results(result, args.out.with_name("results.json"))

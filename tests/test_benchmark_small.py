@@ -1,4 +1,5 @@
-"""The benchmark at a small size: every reader returns the same arrays (no timing asserts)."""
+"""The benchmark at a small size: every reader returns the same arrays (no timing asserts), and
+the instruments of issue #19 (runs, round trips, memory) fill in every row."""
 
 from __future__ import annotations
 
@@ -45,6 +46,24 @@ def test_every_reader_returns_the_same_arrays_on_both_layouts(result) -> None:
             assert row.error == "", (row.reader, row.error)
             assert row.identical, f"{row.reader} on {layout} differs from h5py on the local file"
             assert row.gets > 0 and row.bytes_moved > 0
+
+
+def test_every_row_has_its_runs_round_trips_and_memory(result) -> None:
+    """The plain process (glibc's defaults) by default; one timed run after a warm-up here
+    (``repeats=1``); the round trips before the first chunk-data request, counted from the
+    emulator's log; the peak memory of the first read, at least the arrays returned."""
+    raw = result.needs["v006"]["raw_bytes"]
+    assert result.child_processes and result.repeats == 1 and not result.tuned_allocator
+    for row in result.rows:
+        assert row.allocator == "" and len(row.walls) == 1 and row.wall == row.walls[0]
+        assert row.round_trips is not None and 0 <= row.round_trips <= row.gets + 2, row
+        assert row.output_bytes == raw, (row.reader, row.output_bytes, raw)
+        assert row.peak_rss - row.rss_before >= 0.9 * raw, (row.reader, row.extra_peak)
+    # the chunk readers read the chunk index through the cache before fetching any chunk
+    for reader in ("helpers", "chunks", "chunks-1mib"):
+        for layout in ("v006", "v007"):
+            row = next(r for r in result.rows if r.layout == layout and r.reader == reader)
+            assert row.round_trips >= 1, (reader, layout)
 
 
 class _TracedFile(io.RawIOBase):
@@ -170,7 +189,7 @@ def test_pairing_agrees_with_the_seed_way_on_a_small_scene() -> None:
     assert p.helpers_paired >= p.seed_paired > 0
 
 
-@pytest.mark.parametrize("module", ["granule", "report", "results", "s3server"])
+@pytest.mark.parametrize("module", ["granule", "layout", "report", "results", "run", "s3server"])
 def test_benchmark_module_examples_run(module: str) -> None:
     import doctest
     import importlib
