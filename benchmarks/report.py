@@ -78,7 +78,10 @@ def _spread(r: Row) -> str:
 def _memory(r: Row) -> tuple[str, str]:
     if not r.peak_rss:
         return "-", "-"
-    return f"{r.extra_peak / 1e6:,.0f}", f"{r.extra_peak_over_output:.2f}"
+    ratio = f"{r.extra_peak_over_output:.2f}"
+    if r.later_extra_peak and r.output_bytes:
+        ratio += f" ({r.later_extra_peak / r.output_bytes:.2f})"
+    return f"{r.extra_peak / 1e6:,.0f}", ratio
 
 
 def _table(
@@ -262,7 +265,10 @@ def _instrument_lines(result: BenchmarkResult) -> list[str]:
         "read (in its fresh child process, so no earlier read's peak or freed memory counts) "
         f"minus its resident memory just before ({method}); *extra peak / output*: that over "
         "the bytes of the arrays the reader returns (the output itself is part of the peak, so "
-        "1.0 is a reader that needs no memory but its result).",
+        "1.0 is a reader that needs no memory but its result); in parentheses, the largest of "
+        "the same ratio over the later runs in that process, which leaves out a first read's "
+        "one-time costs (imports, tables loaded on first use) but can count low by memory an "
+        "earlier run freed and the allocator kept.",
     ]
 
 

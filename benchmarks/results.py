@@ -67,6 +67,9 @@ class Row:
     """Peak resident memory (bytes) of the reading process during its first read."""
     output_bytes: int = 0
     """Bytes of the arrays the reader returned."""
+    later_extra_peak: int = 0
+    """The largest extra peak (bytes) of the runs after the first in the same process (0 if
+    there were none, or not measured)."""
     allocator: str = ""
     """glibc's settings in the reading process: "" for its defaults (a plain process, as a
     notebook kernel runs), else what `benchmarks.run.keep_freed_memory` set."""

@@ -294,6 +294,7 @@ def _measure(job: _Job) -> dict[str, Any]:
     cpus: list[float] = []
     got: dict[str, np.ndarray] = {}
     peak = PeakMemory()
+    later_extra = 0  # the largest extra peak of the later runs (VmHWM only: see PeakMemory)
     output_bytes = 0
     stats: dict[str, Any] = {}
     while True:
@@ -303,8 +304,7 @@ def _measure(job: _Job) -> dict[str, Any]:
         s3.reset()
         gc.collect()
         first = not walls
-        if first:
-            peak.__enter__()
+        again = (peak if first else PeakMemory()).__enter__()
         t0, c0 = time.perf_counter(), time.process_time()
         try:
             got = job.reader.read(s3, fs, job.path, job.names)
@@ -312,9 +312,11 @@ def _measure(job: _Job) -> dict[str, Any]:
             error = f"{type(err).__name__}: {str(err)[:120]}"
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
+        again.__exit__()
         if first:
-            peak.__exit__()
             output_bytes = sum(np.asarray(a).nbytes for a in got.values())
+        elif again.method == "VmHWM":
+            later_extra = max(later_extra, again.extra)
         stats = s3.stats()
         fast = walls[0] < job.repeat_below
         if error or len(walls) > (job.repeats if fast else job.slow_runs - 1):
@@ -333,6 +335,7 @@ def _measure(job: _Job) -> dict[str, Any]:
         "identical": not error and _identical(got, reference),
         "rss_before": peak.before,
         "peak_rss": peak.peak,
+        "later_extra_peak": later_extra,
         "memory_method": peak.method,
         "output_bytes": int(output_bytes),
         "allocator": allocator,
@@ -382,7 +385,10 @@ def run_one(
     the peak resident memory is measured around the first read in it (`PeakMemory`), so no
     earlier read's peak, nor memory an earlier read freed and the allocator kept (which the
     read would reuse without growing), is mixed in. The later, timed runs happen in that same
-    process after the warm-up, as they did in the benchmark process before. The child process
+    process after the warm-up, as they did in the benchmark process before; their largest
+    extra peak is kept too (`Row.later_extra_peak`), which leaves out one-time costs of a first
+    read (imports, tables loaded on first use) but may count low, by memory an earlier run
+    freed and the allocator kept for the next one. The child process
     runs with glibc's defaults, unless `tuned` (`keep_freed_memory`).
     """
     s3.configure(latency, bandwidth)
@@ -413,6 +419,7 @@ def run_one(
         round_trips=round_trips_before_data(stats.get("requests", []), chunks),
         rss_before=int(out["rss_before"]),
         peak_rss=int(out["peak_rss"]),
+        later_extra_peak=int(out["later_extra_peak"]),
         output_bytes=out["output_bytes"],
         allocator=out["allocator"],
     )
