@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -395,8 +396,14 @@ def run_one(
     job = _Job(
         s3.endpoint, reader, path, tuple(NAMES), reference, repeats, slow_runs, repeat_below, tuned
     )
-    with ProcessPoolExecutor(1, mp_context=_child_context()) as pool:
-        out = pool.submit(_measure, job).result()
+    try:
+        with ProcessPoolExecutor(1, mp_context=_child_context()) as pool:
+            out = pool.submit(_measure, job).result()
+    except BrokenProcessPool as err:  # the child died (a crash in a library): a result too
+        nan = float("nan")
+        out = {"walls": [nan], "cpus": [nan], "stats": {}, "identical": False, "rss_before": 0}
+        out |= {"peak_rss": 0, "later_extra_peak": 0, "output_bytes": 0, "allocator": ""}
+        out["error"] = f"the child process died: {err}"[:160]
     stats = out["stats"]
     connections = max(1, int(stats.get("max_concurrent", 1)))
     return Row(

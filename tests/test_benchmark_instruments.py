@@ -188,6 +188,22 @@ def test_the_tuned_allocator_is_a_second_labelled_run(
 # ---------------------------------------------------------------- runs
 
 
+def read_crashing(s3: Any, fs: Any, path: str, names: Sequence[str]) -> dict[str, np.ndarray]:
+    """Dies as a crash in a C library would."""
+    import os
+
+    os._exit(3)
+
+
+def test_a_reader_that_kills_its_process_is_a_row_with_an_error(
+    s3: S3Emulator, references: dict[str, str]
+) -> None:
+    row = _run(s3, read_crashing, references["small"])
+    assert not row.identical and row.error.startswith("the child process died")
+    after = _run(s3, read_lean, references["8mib"])  # the benchmark goes on
+    assert after.identical and after.error == ""
+
+
 def test_a_fast_reader_gets_a_warm_up_and_the_timed_runs(
     s3: S3Emulator, references: dict[str, str], tmp_path: Path
 ) -> None:
