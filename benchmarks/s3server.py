@@ -44,6 +44,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import Path
@@ -418,26 +419,29 @@ class _Server:
         kind = "heads" if method == "HEAD" else "gets" if key else "lists"
         stats = self.stats  # a reset in the meantime starts new counters: log in these ones
         started = time.perf_counter()
-        span = (-1, 0)
+        logged = False
+
+        def log(span: tuple[int, int] = (-1, 0)) -> None:
+            """Log the request once, when the last byte of its answer has gone to the socket."""
+            nonlocal logged
+            if not logged:
+                logged = True
+                base = stats.time_at_reset
+                now = time.perf_counter()
+                entry = (kind[:-1].upper(), round(started - base, 6), round(now - base, 6))
+                stats.requests.append((*entry, *span))
+
         await self._begin(kind, conn.peer)
         try:
             if method == "HEAD":
                 self._head_object(conn, request, bucket, key)
             elif key:
-                span = await self._get_object(conn, request, bucket, key) or span
+                await self._get_object(conn, request, bucket, key, log)
             else:
                 self._bucket_get(conn, request, bucket, query)
         finally:
             self.stats.active -= 1
-            base = stats.time_at_reset
-            stats.requests.append(
-                (
-                    kind[:-1].upper(),
-                    round(started - base, 6),
-                    round(time.perf_counter() - base, 6),
-                    *span,
-                )
-            )
+            log()  # (a GET has logged itself with its range, before pacing the last piece)
 
     async def _begin(self, kind: str, peer: tuple[str, int]) -> None:
         """Count an S3 request (in progress until its answer is sent), then wait the latency."""
@@ -510,20 +514,23 @@ class _Server:
         conn.writer.write(self._object_head(200, file, file.size, request.keep_alive))
 
     async def _get_object(
-        self, conn: _Connection, request: _Request, bucket: str, key: str
-    ) -> tuple[int, int] | None:
-        """GetObject: one range of the file (206), or all of it (200); the (offset, length)
-        sent, or None after an error."""
+        self,
+        conn: _Connection,
+        request: _Request,
+        bucket: str,
+        key: str,
+        log: Callable[[tuple[int, int]], None],
+    ) -> None:
+        """GetObject: one range of the file (206), or all of it (200); `log` gets the (offset,
+        length) sent as soon as its last byte has gone to the socket."""
         file = self._file(bucket, key)
         if file is None:
-            self._error(conn, request, 404, "NoSuchKey", f"{bucket}/{key}")
-            return None
+            return self._error(conn, request, 404, "NoSuchKey", f"{bucket}/{key}")
         header = request.headers.get("range")
         if header:
             span = _parse_range(header, file.size)
             if span is None:
-                self._error(conn, request, 416, "InvalidRange", header)
-                return None
+                return self._error(conn, request, 416, "InvalidRange", header)
             start, length = span
             extra = {"Content-Range": f"bytes {start}-{start + length - 1}/{file.size}"}
             head = self._object_head(206, file, length, request.keep_alive, **extra)
@@ -532,10 +539,16 @@ class _Server:
             head = self._object_head(200, file, length, request.keep_alive)
         conn.writer.write(head)
         self.stats.ranges.append((start, length))
-        await self._stream(conn, file, start, length)
-        return start, length
+        await self._stream(conn, file, start, length, lambda: log((start, length)))
 
-    async def _stream(self, conn: _Connection, file: _File, start: int, length: int) -> None:
+    async def _stream(
+        self,
+        conn: _Connection,
+        file: _File,
+        start: int,
+        length: int,
+        sent_all: Callable[[], None] = lambda: None,
+    ) -> None:
         """Send bytes ``[start, start + length)`` of the file in `PIECE` pieces paced to the
         bandwidth (from the first byte on).
 
@@ -543,7 +556,8 @@ class _Server:
         bytes the client may have the whole answer, and read the counters, before this coroutine
         runs again. A piece whose send fails (the client went away) is taken off again, as it
         was never counted before; one that comes out short (the end of the file) counts what was
-        sent. Both go to the counters they were added to, even after a reset.
+        sent. Both go to the counters they were added to, even after a reset. `sent_all` is
+        called once the last byte has gone to the socket (before the pacing wait after it).
         """
         bandwidth = self.conditions.bandwidth
         t0 = time.perf_counter()
@@ -563,6 +577,8 @@ class _Server:
             if n == 0:
                 break
             sent += n
+            if sent >= length:  # the client can have it all now, whatever the pacing below
+                sent_all()
             if bandwidth > 0:
                 ahead = t0 + sent / bandwidth - time.perf_counter()
                 if ahead > 0:

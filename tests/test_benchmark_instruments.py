@@ -25,7 +25,8 @@ KEY = "bucket/f.bin"
 FILE_BYTES = 2_000_000
 CHUNKS = [(1_000_000, 100_000), (1_200_000, 100_000)]
 """The "chunk data" of the file: everything before 1,000,000 is "metadata"."""
-LATENCY = 0.02
+LATENCY = 0.1
+"""Long enough that requests sent together are in flight together on a busy machine."""
 OUTPUT = {name: np.arange(1000, dtype="f8") for name in NAMES}
 MIB = 2**20
 
