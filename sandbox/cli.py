@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sandbox.config import ENV_LOG, REGIONS, default_cache_dir
+from sandbox.config import ENV_LATENCY, ENV_LOG, REGIONS, default_cache_dir, default_latency_ms
 
 if TYPE_CHECKING:
     from sandbox.service import Sandbox
@@ -63,6 +63,13 @@ def _add_service_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="lifetime in seconds of the temporary S3 credentials "
         "(default $EARTHDATA_SANDBOX_S3_CREDENTIALS_TTL or 3600)",
+    )
+    parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=None,
+        help="added latency of every request to CMR, Earthdata Login, the DAACs and S3, in "
+        "milliseconds (default $EARTHDATA_SANDBOX_LATENCY_MS or 0)",
     )
     parser.add_argument(
         "--faults",
@@ -279,13 +286,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s", error)
         return 2
     try:
+        latency_ms = default_latency_ms() if args.latency_ms is None else args.latency_ms
         sandbox.start()
+        if latency_ms:
+            from sandbox.latency import add_latency
+
+            add_latency(sandbox, latency_ms / 1000)
+            log.info(
+                "every request to CMR, Earthdata Login, the DAACs and S3 waits %g ms", latency_ms
+            )
     except (RuntimeError, OSError, ValueError) as error:
         log.error("could not start: %s", error)
         return 1
     try:
         if args.command == "run":
-            return run_command(command, sandbox.child_environment())
+            environment = sandbox.child_environment()
+            if latency_ms:  # for labelling: benchmarks report the latency they ran under
+                environment[ENV_LATENCY] = f"{latency_ms:g}"
+            return run_command(command, environment)
         from sandbox.state import ServeState, remove_state, write_state
 
         assert sandbox.ports is not None

@@ -59,6 +59,7 @@ ENV_CACHE = "EARTHDATA_SANDBOX_CACHE"
 RETIRED_ENV_CACHE = "SANDBOX_CACHE"
 ENV_CREDENTIALS_TTL = "EARTHDATA_SANDBOX_S3_CREDENTIALS_TTL"
 ENV_LOG = "EARTHDATA_SANDBOX_LOG"
+ENV_LATENCY = "EARTHDATA_SANDBOX_LATENCY_MS"
 #: Given to child processes: the emulated host names (comma-separated) and the HTTPS app's and
 #: proxy's loopback ``address:port``, which ``site/sitecustomize.py`` resolves those names to.
 ENV_HOSTS = "EARTHDATA_SANDBOX_HOSTS"
@@ -104,6 +105,18 @@ def default_credentials_ttl() -> float:
     """Lifetime of issued S3 credentials in seconds (``$EARTHDATA_SANDBOX_S3_CREDENTIALS_TTL``)."""
     value = os.environ.get(ENV_CREDENTIALS_TTL, "")
     return float(value) if value else DEFAULT_CREDENTIALS_TTL
+
+
+def default_latency_ms() -> float:
+    """Added latency per request in milliseconds (``$EARTHDATA_SANDBOX_LATENCY_MS``, default 0)."""
+    value = os.environ.get(ENV_LATENCY, "").strip()
+    try:
+        latency = float(value) if value else 0.0
+    except ValueError:
+        raise ValueError(f"{ENV_LATENCY} must be a number of milliseconds, not {value!r}") from None
+    if not 0 <= latency < 60_000:
+        raise ValueError(f"{ENV_LATENCY}={latency:g} is outside 0..60000 ms")
+    return latency
 
 
 @dataclass(frozen=True)

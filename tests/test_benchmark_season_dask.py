@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.season_dask import END, START, Run, write_section
+from benchmarks.season_dask import END, START, Run, speedups, write_section
 
 
 def test_the_section_goes_last_and_replaces_only_itself(tmp_path: Path) -> None:
@@ -25,3 +25,12 @@ def test_the_section_goes_last_and_replaces_only_itself(tmp_path: Path) -> None:
 def test_pairs_per_second_counts_both_rounds() -> None:
     run = Run(workers=2, atl07_granules=10, pairs=5, failed=1, choose_s=3.0, pair_s=2.0)
     assert run.total_s == 5.0 and run.pairs_per_s == 1.0
+
+
+def test_speedup_is_throughput_over_one_worker() -> None:
+    runs = [
+        Run(workers=1, atl07_granules=10, pairs=5, failed=1, choose_s=6.0, pair_s=4.0),
+        Run(workers=2, atl07_granules=10, pairs=5, failed=1, choose_s=3.0, pair_s=2.0),
+        Run(workers=4, atl07_granules=10, pairs=5, failed=1, choose_s=2.0, pair_s=2.0),
+    ]
+    assert speedups(runs) == {1: 1.0, 2: 2.0, 4: 2.5}
