@@ -110,6 +110,8 @@ class PipelineResult:
     paired: int
     trusted: int = 0
     """Segments paired with a trustworthy SST pixel."""
+    filesystems: dict[str, str] = field(default_factory=dict)
+    """The fsspec file system each granule was read through (``HTTPFileSystem``, ...)."""
     pairing: Any = field(default=None, repr=False)
     """The `helpers.Pairing` of the ``pair`` step (any pixel with a value)."""
     is2: Any = field(default=None, repr=False)
@@ -140,6 +142,7 @@ class PipelineResult:
             "segments": self.segments,
             "paired": self.paired,
             "trusted": self.trusted,
+            "filesystems": self.filesystems,
         }
 
 
@@ -266,9 +269,11 @@ def run_pipeline(latency_ms: float | None = None, repeats: int = 3) -> PipelineR
     url = atl07_granule.data_links(access="external")[0]
 
     cache_bytes: list[int] = []
+    filesystems: dict[str, str] = {}
 
     def read_atl07() -> Any:
         f = earthaccess.open([url], show_progress=False)[0]
+        filesystems["atl07"] = type(f.fs).__name__
         try:
             return helpers.read_atl07_beam(f, BEAM, ATL07_VARIABLES)
         finally:
@@ -334,6 +339,7 @@ def run_pipeline(latency_ms: float | None = None, repeats: int = 3) -> PipelineR
 
     def read_chosen() -> Any:
         f = earthaccess.open([choice.granule], show_progress=False)[0]
+        filesystems["modis"] = type(f.fs).__name__
         try:
             return read_swath(f)
         finally:
@@ -358,6 +364,7 @@ def run_pipeline(latency_ms: float | None = None, repeats: int = 3) -> PipelineR
         segments=int(is2.sizes["segment"]),
         paired=pairing.count,
         trusted=trusted.count,
+        filesystems=filesystems,
         pairing=pairing,
         is2=is2,
         modis_swath=swath,

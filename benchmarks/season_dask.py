@@ -210,8 +210,15 @@ def write_section(path: Path, section: str) -> None:
     path.write_text(f"{text}\n\n{block}" if text else block)
 
 
-def markdown(runs: list[Run], checks: dict[str, Any], atl07: int, modis: int, region: str) -> str:
-    """The section for RESULTS.md."""
+def markdown(
+    runs: list[Run],
+    checks: dict[str, Any],
+    atl07: int,
+    modis: int,
+    region: str,
+    command: str = "--repeats 3 --write benchmarks/RESULTS.md",
+) -> str:
+    """The section for RESULTS.md; `command`: the arguments it was run with."""
     import dask
     import distributed
     import earthaccess
@@ -224,7 +231,7 @@ def markdown(runs: list[Run], checks: dict[str, Any], atl07: int, modis: int, re
         "## Season pairing with Dask (tutorial 04)",
         "",
         f"`python -m sandbox run --latency-ms {latency_ms():g} -- .venv/bin/python -m "
-        "benchmarks.season_dask --repeats 3 --write benchmarks/RESULTS.md`: "
+        f"benchmarks.season_dask {command}`: "
         "tutorial 04's season (Fram Strait, 2019-06-23 to 06-26) on a "
         "`LocalCluster` of single-threaded worker processes; the best of the repeats per worker "
         "count. *choose*: one task per ATL07 granule, tutorial 03's rule (reads the track and "
@@ -320,7 +327,8 @@ def main(argv: list[str] | None = None) -> int:
         payload = {"region": region, "latency_ms": latency_ms(), "runs": rows, "checks": checks}
         print(json.dumps(payload, indent=1))
         return 0
-    section = markdown(runs, checks, len(atl07), len(modis), region)
+    arguments = " ".join(sys.argv[1:] if argv is None else argv)
+    section = markdown(runs, checks, len(atl07), len(modis), region, arguments)
     print(section)
     for workers, check in checks.items():
         print(f"{workers} worker(s): environments {check['environments']}")

@@ -100,6 +100,7 @@ def test_pipeline_steps_floors_and_pairs(real_sandbox: Sandbox, tmp_path: Path) 
 
     steps = {s["name"]: s for s in got["steps"]}
     assert list(steps) == STEPS
+    assert got["filesystems"] == {"atl07": "HTTPFileSystem", "modis": "S3FileSystem"}
     assert all(s["wall_s"] > 0 for s in got["steps"])
     # At 0 ms the round trips cost nothing: the reads' and the pairing's floors are their CPU.
     for name in STEPS[2:]:
@@ -144,7 +145,7 @@ def test_added_latency_delays_every_request(
         http = session(sandbox)
         url = "https://cmr.earthdata.nasa.gov/search/collections.json"
         assert http.get(url, timeout=30).status_code == 200  # connect, warm up
-        add_latency(sandbox, 0.2)
+        add_latency(sandbox, 0.3)
         start = time.perf_counter()
         assert http.get(url, timeout=30).status_code == 200
         one = time.perf_counter() - start
@@ -157,4 +158,4 @@ def test_added_latency_delays_every_request(
     finally:
         sandbox.stop()
     assert codes == [200] * 4
-    assert 0.2 <= one < 1.0 and 0.2 <= four < 0.8
+    assert 0.3 <= one < 1.0 and 0.3 <= four < 1.0  # one after another: 1.2 s or more
