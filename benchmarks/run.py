@@ -226,9 +226,12 @@ class PeakMemory:
 
     Examples
     --------
-    >>> with PeakMemory() as peak:
-    ...     block = np.ones(64 * 2**20, dtype=np.uint8)  # 64 MiB, every page written
-    ...     del block
+    >>> import mmap
+    >>> with PeakMemory() as peak:  # 64 MiB of fresh pages (none the allocator kept), all written
+    ...     block = mmap.mmap(-1, 64 * 2**20)
+    ...     for page in range(0, len(block), mmap.PAGESIZE):
+    ...         block[page] = 1
+    ...     block.close()
     >>> 60 * 2**20 < peak.extra < 80 * 2**20, peak.method in ("VmHWM", "ru_maxrss")
     (True, True)
     """
