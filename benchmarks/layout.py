@@ -70,11 +70,14 @@ class Needs:
         return self.depth * latency + transfer + inflate / max(1, cores)
 
 
-class _Tracer(io.RawIOBase):
+class TracedFile(io.RawIOBase):
+    """A local file that records every read h5py makes through it: ``reads`` holds
+    ``(offset, length, head)``, `head` the first 16 bytes read (enough to tell a B-tree node)."""
+
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.f = open(path, "rb")  # noqa: SIM115 - closed in close()
-        self.reads: list[tuple[int, bytes]] = []
+        self.reads: list[tuple[int, int, bytes]] = []
 
     def readable(self) -> bool:
         return True
@@ -91,8 +94,7 @@ class _Tracer(io.RawIOBase):
     def readinto(self, buffer: memoryview) -> int:
         position = self.f.tell()
         n = self.f.readinto(buffer)
-        self.reads.append((position, bytes(memoryview(buffer)[: min(16, n)])))
-        self.reads[-1] = (position, self.reads[-1][1] + n.to_bytes(8, "little"))
+        self.reads.append((position, n, bytes(memoryview(buffer)[: min(16, n)])))
         return n
 
     def close(self) -> None:
@@ -120,7 +122,7 @@ def _cpu_seconds(decompress: Callable[[bytes], bytes], pieces: Sequence[bytes]) 
 
 def measure_needs(path: Path, names: Sequence[str]) -> Needs:
     """Measure what reading `names` (dataset paths) of the local file at `path` needs."""
-    tracer = _Tracer(Path(path))
+    tracer = TracedFile(Path(path))
     chunk_ranges: list[tuple[int, int]] = []
     try:
         with h5py.File(tracer, "r") as h5:
@@ -133,10 +135,9 @@ def measure_needs(path: Path, names: Sequence[str]) -> Needs:
         tracer.close()
     metadata = []
     levels = 0
-    for position, head in reads:
-        n = int.from_bytes(head[-8:], "little")
+    for position, n, head in reads:
         metadata.append((position, position + n))
-        if head[:4] == b"TREE" and head[4] == 1:
+        if head[:4] == b"TREE" and len(head) > 5 and head[4] == 1:
             levels = max(levels, head[5] + 1)
     with open(path, "rb") as f:
         stored = []

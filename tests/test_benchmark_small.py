@@ -3,7 +3,6 @@ the instruments of issue #19 (runs, round trips, memory) fill in every row."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -66,54 +65,19 @@ def test_every_row_has_its_runs_round_trips_and_memory(result) -> None:
             assert row.round_trips >= 1, (reader, layout)
 
 
-class _TracedFile(io.RawIOBase):
-    """A local file that records every (offset, length) h5py reads through it."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__()
-        self.f = open(path, "rb")  # noqa: SIM115 - closed in close()
-        self.reads: list[tuple[int, int]] = []
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        return self.f.seek(offset, whence)
-
-    def tell(self) -> int:
-        return self.f.tell()
-
-    def readinto(self, buffer: memoryview) -> int:
-        position = self.f.tell()
-        n = self.f.readinto(buffer)
-        self.reads.append((position, n))
-        return n
-
-    def close(self) -> None:
-        self.f.close()
-        super().close()
-
-
 def _metadata_reads(local: Path) -> list[tuple[int, int]]:
     """The reads of notebook 02's call (``read_atl03_beam``) on the local file that are not the
     variables' chunks: headers, attributes, chunk index (a superset of what ``chunks`` reads)."""
-    import h5py
-
     import helpers
+    from benchmarks.layout import TracedFile, chunk_ranges
 
-    chunks: set[tuple[int, int]] = set()
-    with h5py.File(local, "r") as h5:
-        for name in NAMES:
-            h5[name].id.chunk_iter(lambda c: chunks.add((c.byte_offset, c.size)))
-    traced = _TracedFile(local)
+    chunks = set(chunk_ranges(local, NAMES))
+    traced = TracedFile(local)
     try:  # a plain local file: h5py reads everything, chunks included, through `traced`
         helpers.read_atl03_beam(traced, "gt1l", [n.rsplit("/", 1)[-1] for n in NAMES])
     finally:
         traced.close()
-    return [r for r in traced.reads if r not in chunks and r[1] > 0]
+    return [(o, n) for o, n, _ in traced.reads if (o, n) not in chunks and n > 0]
 
 
 def _cache_bytes(reads: list[tuple[int, int]], block: int, file_bytes: int) -> int:
