@@ -58,6 +58,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.config import default_latency_ms  # reads $EARTHDATA_SANDBOX_LATENCY_MS
+
 # Notebook 03's study box, day and beam.
 BBOX = (-62.8, 81.7, -56.4, 83.0)
 TEMPORAL = ("2019-06-22T00:00:00Z", "2019-06-22T23:59:59Z")
@@ -72,7 +74,6 @@ MODIS_VARIABLES = [
     "l2p_flags",
     "sst_dtime",
 ]
-ENV_LATENCY = "EARTHDATA_SANDBOX_LATENCY_MS"  # set by `python -m sandbox run --latency-ms`
 
 
 @dataclass
@@ -234,7 +235,7 @@ def run_pipeline(latency_ms: float | None = None, repeats: int = 3) -> PipelineR
     import helpers
 
     if latency_ms is None:
-        latency_ms = float(os.environ.get(ENV_LATENCY) or 0)
+        latency_ms = default_latency_ms()
     latency = latency_ms / 1000
     rule = helpers.PAIRING_RULE
     helpers.retry_transient_errors()

@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from sandbox.config import default_latency_ms  # reads $EARTHDATA_SANDBOX_LATENCY_MS
+
 START = "<!-- season_dask: start (written by python -m benchmarks.season_dask --write) -->"
 END = "<!-- season_dask: end -->"
 SEASON_BBOX = (-15.0, 76.0, 15.0, 81.0)
@@ -41,7 +43,6 @@ SEASON_TEMPORAL = ("2019-06-23T00:00:00Z", "2019-06-26T23:59:59Z")
 # it by putting notebooks/ on sys.path (as the notebook, run from notebooks/, does), the workers
 # get it with client.upload_file.
 SEASON_TASKS = Path(__file__).resolve().parents[1] / "notebooks" / "season_tasks.py"
-ENV_LATENCY = "EARTHDATA_SANDBOX_LATENCY_MS"  # set by `python -m sandbox run --latency-ms`
 
 
 @dataclass
@@ -80,7 +81,7 @@ def speedups(runs: list[Run]) -> dict[int, float]:
 
 def latency_ms() -> float:
     """The latency the sandbox adds per request (``$EARTHDATA_SANDBOX_LATENCY_MS``; 0 unset)."""
-    return float(os.environ.get(ENV_LATENCY) or 0)
+    return default_latency_ms()
 
 
 def worker_environment() -> dict[str, Any]:
