@@ -192,37 +192,50 @@ def round_trips_before_data(
     `requests` is the S3 emulator's log of one read (``stats()["requests"]``: kind, start,
     end, offset, length per request, HEADs and LISTs included, since each waits the latency as
     a GET does); `chunks` the sorted (offset, size) of the chunks of the variables read
-    (`chunk_ranges`). The *first data request* is the earliest-starting GET whose byte range
-    overlaps one of those chunks (a block of a cache that holds metadata and chunk data counts:
-    it carries chunk data). The requests *before* it are those that ended before it started.
-    The count is the length of the longest chain among them in which each request starts
-    after the one before it ended: requests in flight together count as one round trip, and
-    requests in a chain had to wait for one another (or at least did not overlap), one latency
-    each. It is computed greedily, taking at each step the request that ends first among those
-    starting after the chain's last end (the interval-scheduling optimum). None when no request
-    fetched chunk data (a failed read).
+    (`chunk_ranges`). The *first data request* is the earliest-starting GET that asks for
+    chunks as such: its range begins at a chunk's first byte and ends at a chunk's last (one
+    chunk, or adjacent chunks merged). A reader that never asks so (h5py through a block cache:
+    its blocks begin and end where the cache's block grid says) gets its chunk data in cache
+    blocks, so for it the first data request is the earliest GET whose range overlaps a chunk.
+    A block of metadata that happens to hold some chunk bytes therefore does not end the count
+    of a reader that fetches its chunks itself. The requests *before* the first data request
+    are those that ended before it started. The count is the length of the longest chain among
+    them in which each request starts after the one before it ended: requests in flight
+    together count as one round trip, and requests in a chain had to wait for one another (or
+    at least did not overlap), one latency each. It is computed greedily, taking at each step
+    the request that ends first among those starting after the chain's last end (the
+    interval-scheduling optimum). None when no request fetched chunk data (a failed read).
 
     Examples
     --------
     Two metadata GETs one after the other, then three in flight together, then data:
 
-    >>> chunks = [(1000, 100), (5000, 100)]
+    >>> chunks = [(1000, 100), (1100, 50), (5000, 100)]
     >>> log = [("HEAD", 0.0, 0.1, -1, 0), ("GET", 0.1, 0.2, 0, 50), ("GET", 0.2, 0.3, 60, 50),
     ...        ("GET", 0.3, 0.4, 200, 8), ("GET", 0.31, 0.41, 300, 8), ("GET", 0.3, 0.4, 400, 8),
-    ...        ("GET", 0.45, 0.6, 1000, 100), ("GET", 0.45, 0.6, 900, 50)]
+    ...        ("GET", 0.45, 0.6, 1000, 150), ("GET", 0.45, 0.6, 900, 50)]
     >>> round_trips_before_data(log, chunks)
     4
-    >>> round_trips_before_data([("GET", 0.0, 0.1, 990, 20)], chunks)  # data in the first
+
+    A 1 MiB metadata block holding the first chunk does not count as data when the reader
+    later asks for the chunks themselves; for a reader that only ever reads blocks, it does:
+
+    >>> blocks = [("GET", 0.0, 0.1, 0, 2**20), ("GET", 0.1, 0.2, 2**21, 2**20)]
+    >>> round_trips_before_data(blocks + [("GET", 0.2, 0.3, 1000, 100)], chunks)
+    2
+    >>> round_trips_before_data(blocks, chunks)
     0
     >>> round_trips_before_data([("GET", 0.0, 0.1, 0, 50)], chunks) is None
     True
     """
     spans = sorted(chunks)
     log = sorted((float(r[1]), float(r[2]), r[0], int(r[3]), int(r[4])) for r in requests)
-    first = next(
-        (start for start, _, kind, off, n in log if kind == "GET" and _overlaps(off, n, spans)),
-        None,
-    )
+    gets = [(start, off, n) for start, _, kind, off, n in log if kind == "GET"]
+    starts = {off for off, _ in spans}
+    ends = {off + size for off, size in spans}
+    aligned = [start for start, off, n in gets if off in starts and off + n in ends]
+    overlapping = [start for start, off, n in gets if _overlaps(off, n, spans)]
+    first = min(aligned) if aligned else min(overlapping, default=None)
     if first is None:
         return None
     before = sorted((end, start) for start, end, *_ in log if end <= first)

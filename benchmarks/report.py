@@ -253,8 +253,10 @@ def _instrument_lines(result: BenchmarkResult) -> list[str]:
     return [
         "- *round trips before data*: from the emulator's log of the last run (each request's "
         "start, end and byte range; HEADs included), the dependent round trips before the first "
-        "request for chunk data, that is the earliest GET whose range overlaps a chunk of the "
-        "five variables (from `chunk_iter`; a cache block holding metadata and chunks counts). "
+        "request for chunk data: the earliest GET that asks for chunks as such (its range "
+        "begins at a chunk's first byte and ends at a chunk's last, from `chunk_iter`), or, for "
+        "a reader that never does (h5py through a block cache), the earliest GET whose range "
+        "overlaps a chunk of the five variables. "
         "Among the requests that ended before it started, it is the longest chain in which "
         "each starts after the one before ended: requests in flight together count as one "
         "(`benchmarks.layout.round_trips_before_data`). On a small granule a cache's first "

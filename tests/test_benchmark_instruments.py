@@ -147,8 +147,17 @@ def test_round_trips_count_only_requests_that_ended_before_the_data_request() ->
     assert round_trips_before_data(log[:3], chunks) is None  # no data request at all
     # a range ending exactly where a chunk starts, or starting where it ends, is not data
     assert round_trips_before_data([("GET", 0, 1, 990, 10), ("GET", 1, 2, 1010, 5)], chunks) is None
-    # a cache block spanning metadata and a chunk is a data request
-    assert round_trips_before_data([("HEAD", 0, 1, -1, 0), ("GET", 1, 2, 0, 4096)], chunks) == 1
+    # a cache block spanning metadata and a chunk is a data request for a reader that only
+    # reads blocks (h5py through a cache) ...
+    blocks = [("HEAD", 0, 1, -1, 0), ("GET", 1, 2, 0, 4096)]
+    assert round_trips_before_data(blocks, chunks) == 1
+    # ... but not for one that then asks for the chunk itself (begins and ends on a chunk): the
+    # chunk reader walking h5py's metadata in blocks, which the old rule stopped counting at
+    more = [("GET", 2, 3, 8192, 4096), ("GET", 3, 4, 1000, 10)]
+    assert round_trips_before_data(blocks + more, chunks) == 3
+    # adjacent chunks merged into one request are a request for chunks
+    merged = [("GET", 0, 1, 0, 50), ("GET", 1, 2, 1000, 20)]
+    assert round_trips_before_data(merged, [(1000, 10), (1010, 10)]) == 1
 
 
 # ---------------------------------------------------------------- memory
