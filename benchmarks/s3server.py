@@ -39,6 +39,7 @@ import hashlib
 import json
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -291,6 +292,7 @@ class _Server:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._date = (0, "")
         self._sock = socket.create_server(("127.0.0.1", port), backlog=256)
+        self._ssl: ssl.SSLContext | None = None  # TLS, in benchmarks.https_server
         self.server_address: tuple[str, int] = self._sock.getsockname()[:2]
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -333,7 +335,7 @@ class _Server:
     async def _serve(self) -> None:
         self._stop = asyncio.Event()
         server = await asyncio.start_server(
-            self._connection, sock=self._sock, backlog=256, limit=HEAD_LIMIT
+            self._connection, sock=self._sock, backlog=256, limit=HEAD_LIMIT, ssl=self._ssl
         )
         async with server:
             self._ready.set()
@@ -416,6 +418,18 @@ class _Server:
         if method not in ("GET", "HEAD"):
             request.keep_alive = False
             return self._error(conn, request, 501, "NotImplemented", method)
+        await self._s3_request(conn, request, bucket, key, query)
+
+    async def _s3_request(
+        self,
+        conn: _Connection,
+        request: _Request,
+        bucket: str,
+        key: str,
+        query: dict[str, list[str]],
+    ) -> None:
+        """An S3 request (GET or HEAD): counted, logged, answered after the latency."""
+        method = request.method
         kind = "heads" if method == "HEAD" else "gets" if key else "lists"
         stats = self.stats  # a reset in the meantime starts new counters: log in these ones
         started = time.perf_counter()
