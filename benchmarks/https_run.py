@@ -46,7 +46,13 @@ import numpy as np
 
 from benchmarks.granule import GranuleSpec, cached_granule
 from benchmarks.https_server import DAAC_HOST, HttpsEmulator, s3_host
-from benchmarks.layout import chunk_ranges, measure_needs, reference_arrays, round_trips_before_data
+from benchmarks.layout import (
+    _overlaps,
+    chunk_ranges,
+    measure_needs,
+    reference_arrays,
+    round_trips_before_data,
+)
 from benchmarks.results import NAMES
 from benchmarks.s3server import Conditions
 
@@ -124,7 +130,14 @@ class HttpsRow:
     bytes_needed: int
     connections: int
     round_trips: int | None
+    first_data_at: float | None
+    """When the first S3 GET for chunk data started (seconds after the start; its 303 came
+    one round trip before)."""
+    last_byte_at: float
+    """When the last byte of the last answer left the emulator."""
     floor: float
+    floor_isal: float
+    """The floor with ISA-L's inflate time (what helpers.chunks inflates with) for zlib's."""
     emulator_cpu: float
     extra_peak: int
     output_bytes: int
@@ -139,6 +152,25 @@ class HttpsRow:
     @property
     def wall_over_floor(self) -> float:
         return self.wall / self.floor if self.floor else float("nan")
+
+
+def first_data_request(
+    requests: Sequence[Sequence[Any]], chunks: Sequence[tuple[int, int]]
+) -> float | None:
+    """When the first S3 GET for chunk data started, by `round_trips_before_data`'s rule: the
+    earliest GET for chunks as such (its range from a chunk's first byte to a chunk's last),
+    or, for a reader that never asks so, the earliest GET overlapping a chunk.
+
+    >>> log = [("GET", 0.1, 0.2, 0, 120), ("REDIRECT", 0.2, 0.3, 100, 50),
+    ...        ("GET", 0.3, 0.4, 100, 50)]
+    >>> first_data_request(log, [(100, 50)]), first_data_request(log[:1], [(100, 50)])
+    (0.3, 0.1)
+    """
+    gets = [(float(r[1]), int(r[3]), int(r[4])) for r in requests if r[0] == "GET"]
+    starts, ends = {o for o, _ in chunks}, {o + n for o, n in chunks}
+    aligned = [t for t, off, n in gets if off in starts and off + n in ends]
+    overlapping = [t for t, off, n in gets if _overlaps(off, n, sorted(chunks))]
+    return min(aligned) if aligned else min(overlapping, default=None)
 
 
 @dataclass(frozen=True)
@@ -178,8 +210,8 @@ def _measure(job: _Job) -> dict[str, Any]:
     for run in range(job.runs):
         fs = earthaccess_https_filesystem(job.token)
         got = {}
-        https.reset()
         gc.collect()
+        https.reset()  # the request log's times count from here, about when the clock starts
         with PeakMemory() as peak:
             t0, c0 = time.perf_counter(), time.process_time()
             try:
@@ -265,6 +297,8 @@ def run_https(
                 requests = stats.get("requests", [])
                 connections = max(1, int(stats.get("max_concurrent", 1)))
                 floor = needs.floor(latency, connections, bandwidth, cores) + needs.depth * latency
+                floor_isal = floor - needs.floor(0, connections, 0, cores)
+                floor_isal += needs.floor(0, connections, 0, cores, isal=True)
                 row = HttpsRow(
                     layout=layout,
                     reader=reader,
@@ -277,7 +311,10 @@ def run_https(
                     bytes_needed=needs.bytes_needed,
                     connections=connections,
                     round_trips=round_trips_before_data(requests, chunks),
+                    first_data_at=first_data_request(requests, chunks),
+                    last_byte_at=max((float(r[2]) for r in requests), default=0.0),
                     floor=floor,
+                    floor_isal=floor_isal,
                     emulator_cpu=float(stats.get("cpu_seconds", 0.0)),
                     extra_peak=int(out["extra"]),
                     output_bytes=int(more["output"]),
@@ -298,20 +335,29 @@ def run_https(
 
 
 def render(rows: Sequence[HttpsRow], latency: float, bandwidth: float) -> str:
-    """The Markdown table of `rows`, with the ratio earthaccess / notebooks per layout."""
+    """The Markdown table of `rows`, with the ratio earthaccess / notebooks per layout.
+
+    The times "at" are seconds after the start of the last run, from the emulator's log: when
+    the first S3 GET for chunk data started (`first_data_request`), when the last byte of the
+    last answer left, and the run's wall time after that (the reader's work once everything
+    has come)."""
     lines = [
-        "| layout | reader | wall s (median; runs) | wall/floor | floor s | round trips before "
-        "data | requests: 303s + S3 GETs + HEADs | MB moved | connections | CPU s | "
-        "emulator CPU ms/MB | extra peak MB | identical |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| layout | reader | wall s (median; runs) | floor s, zlib / ISA-L | wall/floor, zlib / "
+        "ISA-L | round trips before data | first chunk GET at s | last byte at s | after "
+        "it s | requests: 303s + S3 GETs + HEADs | MB moved | connections | CPU s | emulator "
+        "CPU s (ms/MB) | extra peak MB | identical |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         per_mb = 1000 * r.emulator_cpu / (r.bytes_moved / 1e6) if r.bytes_moved else float("nan")
+        first = "-" if r.first_data_at is None else f"{r.first_data_at:.2f}"
         lines.append(
             f"| {r.layout} | {r.reader} | {r.wall:.2f} ({', '.join(f'{w:.2f}' for w in r.walls)})"
-            f" | {r.wall_over_floor:.1f} | {r.floor:.2f} | {r.round_trips} | "
-            f"{r.redirects} + {r.gets} + {r.heads} | {r.bytes_moved / 1e6:.1f} | {r.connections}"
-            f" | {np.median(r.cpus):.2f} | {per_mb:.1f} | {r.extra_peak / 1e6:.0f} | "
+            f" | {r.floor:.2f} / {r.floor_isal:.2f} | {r.wall_over_floor:.1f} / "
+            f"{r.wall / r.floor_isal:.1f} | {r.round_trips} | {first} | {r.last_byte_at:.2f} | "
+            f"{r.walls[-1] - r.last_byte_at:.2f} | {r.redirects} + {r.gets} + {r.heads} | "
+            f"{r.bytes_moved / 1e6:.1f} | {r.connections} | {np.median(r.cpus):.2f} | "
+            f"{r.emulator_cpu:.2f} ({per_mb:.1f}) | {r.extra_peak / 1e6:.0f} | "
             f"{r.identical}{' ' + r.error if r.error else ''} |"
         )
     by = {(r.layout, r.reader): r for r in rows}
