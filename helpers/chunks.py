@@ -71,9 +71,11 @@ def read_chunked_many(
     source: Any = None,
     rows: slice | None = None,
     batch_size: int = 128,
+    in_flight_bytes: int = 64 * 2**20,
 ) -> list[np.ndarray]:
     """`read_chunked` for several datasets of one file: all their chunks are fetched at once,
-    `batch_size` requests in flight.
+    `batch_size` requests in flight, and no more than about `in_flight_bytes` of compressed
+    bytes fetched (or being fetched) and not yet inflated.
 
     Examples
     --------
@@ -127,7 +129,8 @@ def read_chunked_many(
             return [pool.submit(p, c, view[c.byte_offset - at :][: c.size]) for p, c in requests[i]]
 
         if isinstance(fs, AsyncFileSystem):  # s3fs, HTTPS: inflate each request as it arrives
-            done = sync(fs.loop, _fetch, fs, path, starts, ends, batch_size, decode)
+            window = (batch_size, in_flight_bytes)
+            done = sync(fs.loop, _fetch, fs, path, starts, ends, window, decode)
         else:
             blobs = fs.cat_ranges([path] * len(starts), starts, ends, on_error="raise")
             done = [decode(data, i) for i, data in enumerate(blobs)]
@@ -141,18 +144,45 @@ async def _fetch(
     path: str,
     starts: list[int],
     ends: list[int],
-    batch_size: int,
+    window: tuple[int, int],
     then: Callable[[bytes, int], list[Future[None]]],
 ) -> list[list[Future[None]]]:
-    """Fetch the byte ranges, `batch_size` at a time, and call ``then(data, i)`` on each."""
-    in_flight = asyncio.Semaphore(batch_size)
+    """Fetch the byte ranges and call ``then(data, i)`` on each, with at most ``window[0]``
+    requests in flight and ``window[1]`` bytes requested whose futures are not all done (one
+    request at least): memory stays bounded when fetching outruns inflating."""
+    in_flight, budget = asyncio.Semaphore(window[0]), window[1]
+    held, freed, failed = 0, asyncio.Event(), False
 
-    async def get(i: int) -> list[Future[None]]:
-        async with in_flight:
-            data = await fs._cat_file(path, start=starts[i], end=ends[i])
-        return then(data, i)
+    async def get(i: int, size: int) -> list[Future[None]]:
+        nonlocal held, failed
+        try:
+            async with in_flight:
+                data = await fs._cat_file(path, start=starts[i], end=ends[i])
+            futures = then(data, i)
+            del data  # the futures hold views of it until they are done
+            await asyncio.gather(*map(asyncio.wrap_future, futures))
+            return futures
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            held -= size
+            freed.set()
 
-    return await asyncio.gather(*(get(i) for i in range(len(starts))))
+    tasks = []
+    try:
+        for i, size in enumerate(e - s for s, e in zip(starts, ends, strict=True)):
+            while held and held + size > budget and not failed:
+                freed.clear()
+                await freed.wait()
+            if failed:
+                break
+            held += size
+            tasks.append(asyncio.ensure_future(get(i, size)))
+        return await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:  # after a failure: stop the others before the pool shuts down
+            task.cancel()
 
 
 def _chunks_between(ds: h5py.Dataset, start: int, stop: int) -> tuple[list[Any], int]:

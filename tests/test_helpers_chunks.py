@@ -8,6 +8,9 @@ fsspec file object and through the benchmark's S3 emulator with s3fs, compared v
 from __future__ import annotations
 
 import inspect
+import os
+import threading
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ import fsspec
 import h5py
 import numpy as np
 import pytest
+from fsspec.asyn import AsyncFileSystem
 
 from helpers import chunks
 
@@ -269,3 +273,64 @@ def test_local_path_and_none_read_with_h5py(h5file: Path, expected: dict) -> Non
         got = chunks.read_chunked_many([f["two_d_f4"], f["scalar_f8"]], None, slice(2, 7))
     _same(got[0], expected["two_d_f4"][2:7])
     _same(got[1], np.asarray(expected["scalar_f8"]))
+
+
+class _InstantFiles(AsyncFileSystem):
+    """Local files through fsspec's async interface, every answer at once (fetching outruns
+    inflating), each answer a buffer whose life is counted: bytes alive now and at most."""
+
+    protocol = "instant"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(skip_instance_cache=True, **kwargs)
+        self.alive = self.peak = 0
+        self.lock = threading.Lock()
+
+    def _count(self, n: int) -> None:
+        with self.lock:
+            self.alive += n
+            self.peak = max(self.peak, self.alive)
+
+    async def _cat_file(self, path: str, start: Any = None, end: Any = None, **kw: Any) -> Any:
+        with open(path, "rb") as f:
+            f.seek(start)
+            answer = _Answer(f.read(end - start))
+        self._count(len(answer))
+        weakref.finalize(answer, self._count, -len(answer))
+        return answer
+
+
+class _Answer(bytearray):
+    """A bytearray that a weak reference can watch (bytes cannot)."""
+
+
+def test_compressed_bytes_in_flight_stay_within_the_budget(tmp_path: Path) -> None:
+    """With answers that arrive at once, every compressed byte would be in memory before the
+    threads inflated them; `in_flight_bytes` bounds the bytes fetched and not yet inflated,
+    and the values are h5py's."""
+    path = tmp_path / "big.h5"
+    rng = np.random.default_rng(0)
+    with h5py.File(path, "w") as f:
+        for name in ("a", "b"):
+            values = rng.normal(0.0, 1.0, 1_000_000).round(3)
+            f.create_dataset(name, data=values, chunks=(20_000,), compression="gzip", shuffle=True)
+    with h5py.File(path, "r") as f:
+        want = [f["a"][()], f["b"][()]]
+        stored = sum(c.size for n in "ab" for c in chunks._chunks_between(f[n], 0, 10**6)[0])
+    budget, request = 2**19, -(-stored // 128)  # read_chunked_many merges into 128 requests
+    peaks = []
+    for in_flight_bytes in (budget, 2**40):
+        fs = _InstantFiles()
+        with h5py.File(path, "r") as f:  # h5py reads the metadata, `fs` the chunks
+            got = chunks.read_chunked_many(
+                [f["a"], f["b"]], (fs, str(path)), in_flight_bytes=in_flight_bytes
+            )
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+        assert fs.alive == 0
+        peaks.append(fs.peak)
+    assert stored > 16 * budget  # the file is large enough for the bound to matter
+    # a request's bytes go when its last chunk is inflated, a moment after the budget counts
+    # them free: the thread still holds its view (at most one request per thread)
+    assert peaks[0] <= budget + ((os.cpu_count() or 2) + 1) * request, (peaks, budget, request)
+    assert peaks[1] > 4 * budget, peaks  # without the bound: most of the file at once
