@@ -3,9 +3,11 @@
 The readers take what ``earthaccess.open`` returns (or any fsspec file object, a path, an open
 ``h5py.File``), let h5py find the variables and read them all at once with
 `helpers.chunks.read_chunked_many` (over S3 or HTTPS their chunks are fetched concurrently; from
-a path or an ``h5py.File`` h5py reads them). They keep each variable's attributes (decoded by
-`helpers.attrs`), turn a floating-point ``_FillValue`` into NaN, and add a UTC ``time``
-coordinate decoded from ``delta_time`` by xarray's CF time decoding.
+a path or an ``h5py.File`` h5py reads them). On a remote fsspec file h5py walks the metadata
+through a file object of their own with small blocks (`METADATA_BLOCK_SIZE`). They keep each
+variable's attributes (decoded by `helpers.attrs`), turn a floating-point ``_FillValue`` into
+NaN, and add a UTC ``time`` coordinate decoded from ``delta_time`` by xarray's CF time decoding,
+lazily, as ``xr.open_dataset`` decodes: on first use (about 0.5 s for 12 M photons), then kept.
 
 ICESat-2 time: ``delta_time`` counts GPS seconds since the ATLAS epoch, 2018-01-01T00:00:00 UTC
 (``/ancillary_data/atlas_sdp_gps_epoch`` = 1198800018 GPS seconds after 1980-01-06), and its
@@ -24,9 +26,11 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+import fsspec
 import h5py
 import numpy as np
 import xarray as xr
+from xarray.core.indexing import MemoryCachedArray
 
 from helpers.attrs import decode_attrs
 from helpers.chunks import read_chunked_many
@@ -45,32 +49,64 @@ BEAMS: tuple[str, ...] = ("gt1l", "gt1r", "gt2l", "gt2r", "gt3l", "gt3r")
 _BEAM = re.compile(r"gt[123][lr]")
 _EPOCH_UNITS = "seconds since 2018-01-01"  # delta_time's units in every ICESat-2 product
 
+#: The block size and most blocks kept of the file object h5py walks a remote file's metadata
+#: through (`_metadata_file`): chosen by measurement, benchmarks/RESULTS.md.
+METADATA_BLOCK_SIZE, METADATA_MAX_BLOCKS = 2**20, 128
+
 
 @contextlib.contextmanager
-def _open(source: Any) -> Iterator[tuple[h5py.File, str]]:
-    """The open file and a name for messages; a clear `NotHDF5Error` for anything else."""
+def _open(source: Any) -> Iterator[tuple[h5py.File, str, Any]]:
+    """The open file, a name for messages and the file object its chunks come from (None: h5py
+    reads them); a clear `NotHDF5Error` for anything else."""
     if isinstance(source, h5py.Group):
-        yield source.file, str(source.file.filename)
+        yield source.file, str(source.file.filename), None
         return
     what = os.fspath(source) if isinstance(source, str | os.PathLike) else _name(source)
-    try:
-        h5 = h5py.File(source, "r")
-    except FileNotFoundError:
-        raise
-    except OSError:
-        head = None
-        with contextlib.suppress(Exception):
-            if isinstance(source, str | os.PathLike):
-                with open(source, "rb") as f:
-                    head = f.read(64)
-            else:
-                source.seek(0)
-                head = bytes(source.read(64))
-        if head is None or b"\x89HDF\r\n\x1a\n" in head:
-            raise  # an HDF5 file with another problem (truncated ...): h5py says it best
-        raise NotHDF5Error(_not_hdf5(what, head)) from None
-    with h5:
-        yield h5, what
+    with contextlib.ExitStack() as stack:
+        fileobj = _metadata_file(source)
+        if fileobj is not source:
+            stack.enter_context(fileobj)
+        try:
+            h5 = stack.enter_context(h5py.File(fileobj, "r"))
+        except FileNotFoundError:
+            raise
+        except OSError:
+            head = None
+            with contextlib.suppress(Exception):
+                if isinstance(source, str | os.PathLike):
+                    with open(source, "rb") as f:
+                        head = f.read(64)
+                else:
+                    source.seek(0)
+                    head = bytes(source.read(64))
+            if head is None or b"\x89HDF\r\n\x1a\n" in head:
+                raise  # an HDF5 file with another problem (truncated ...): h5py says it best
+            raise NotHDF5Error(_not_hdf5(what, head)) from None
+        yield h5, what, fileobj
+
+
+def _metadata_file(source: Any) -> Any:
+    """`source`, or for a remote fsspec file (``earthaccess.open``'s) a file object of our own on
+    the same file, with small blocks, for h5py's walk through the metadata.
+
+    ``earthaccess.open`` gives a large granule 16 MiB blocks and fsspec's ``background`` cache,
+    which fetches the next block ahead of every one h5py touches: 784 MB moved for 220 MB
+    needed on the v006 layout, whose chunk index is spread through the file (benchmarks/
+    RESULTS.md). The file's size and details are passed on: opening it costs no request.
+    """
+    if not isinstance(source, fsspec.spec.AbstractBufferedFile) or source.mode != "rb":
+        return source  # a path, a local or in-memory file: nothing to gain
+    own = source.fs.open(
+        source.path,
+        "rb",
+        block_size=METADATA_BLOCK_SIZE,
+        cache_type="blockcache",
+        cache_options={"maxblocks": METADATA_MAX_BLOCKS},
+        size=source.size,
+    )
+    if isinstance(details := getattr(source, "_details", None), dict):
+        own.details = details  # s3fs's reads check the ETag it found: no second HEAD
+    return own
 
 
 def _name(fileobj: Any) -> str:
@@ -135,7 +171,7 @@ def _read(
         raise ValueError("variables is empty: name at least one variable, e.g. ['h_ph'].")
     if subset is not None and not isinstance(subset, slice):
         raise TypeError(f"subset must be a slice, e.g. slice(0, 100_000); got {subset!r}.")
-    with _open(source) as (h5, what):
+    with _open(source) as (h5, what, file_source):
         group = _group(h5, beam, sub, what, other)
         datasets = {name: _variable(group, name, search) for name in names}
         rows = group["delta_time"] if "delta_time" in group else next(iter(datasets.values()))
@@ -147,7 +183,6 @@ def _read(
                 )
         extra = ["ph_index_beg", "segment_ph_cnt", "segment_dist_x"] if kw.get("geo") else []
         geo = [_variable(h5[beam], f"geolocation/{n}", ()) for n in extra]
-        file_source = None if isinstance(source, h5py.Group) else source
         arrays = read_chunked_many(list(datasets.values()), file_source, subset)
         geo_arrays = read_chunked_many(geo, file_source) if geo else []
         ds = xr.Dataset(attrs={**decode_attrs(h5[beam]), "beam": beam, "group": group.name})
@@ -182,13 +217,15 @@ def _extra_dims(d: h5py.Dataset) -> list[str]:
 
 
 def _utc(delta_time: xr.Variable) -> xr.Variable:
-    """CF decoding of ``delta_time`` by its units (the ATLAS epoch): UTC ``datetime64[ns]``."""
+    """CF decoding of ``delta_time`` by its units (the ATLAS epoch): UTC ``datetime64[ns]``,
+    decoded lazily as ``xr.open_dataset`` decodes: on first use, then kept."""
     units = delta_time.attrs.get("units", _EPOCH_UNITS)  # a subsetted file may lack the attribute
     plain = xr.Variable(delta_time.dims, delta_time.values, {"units": units})
     utc = xr.coders.CFDatetimeCoder(time_unit="ns").decode(plain, name="time")
-    return xr.Variable(
-        utc.dims, utc.values, {"long_name": "UTC time", "from": f"delta_time, {units}"}
-    )
+    # the wrapper xr.open_dataset puts on every variable (xarray.backends.api)
+    lazy = MemoryCachedArray(utc._data)
+    attrs = {"long_name": "UTC time", "from": f"delta_time, {units}"}
+    return xr.Variable(utc.dims, lazy, attrs, utc.encoding)
 
 
 def _along_track(
@@ -227,7 +264,7 @@ def strong_beams(source: Any) -> list[str]:
     >>> strong_beams(path)
     ['gt1r', 'gt2r', 'gt3r']
     """
-    with _open(source) as (h5, what):
+    with _open(source) as (h5, what, _):
         if not isinstance(found := h5.get("orbit_info/sc_orient"), h5py.Dataset):
             raise VariableNotFoundError(
                 f"{what} has no /orbit_info/sc_orient: is it an ICESat-2 product (ATL03, ATL07)?"
@@ -254,7 +291,8 @@ def read_atl03_beam(
 
     `source` is a file object (``earthaccess.open``; its chunks are fetched concurrently), a
     path or an open ``h5py.File``. ``delta_time`` becomes the ``delta_time`` and UTC ``time``
-    coordinates; `subset` (a slice) reads only those photons; ``along_track=True`` adds
+    coordinates (``time`` decoded lazily, as ``xr.open_dataset`` decodes: on first use, then
+    kept); `subset` (a slice) reads only those photons; ``along_track=True`` adds
     ``along_track_distance`` = ``dist_ph_along`` + the photon's ``geolocation/segment_dist_x``.
     Raises `BeamNotFoundError`, `VariableNotFoundError` or `NotHDF5Error` with what to do.
 

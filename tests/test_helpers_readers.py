@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import pickle
 
 import fsspec
 import h5py
@@ -75,6 +76,25 @@ def test_cf_decoding_ignores_leap_seconds_before_the_epoch(tmp_path) -> None:
     assert np.isnat(ds["time"].values[1])  # NaN is NaT
 
 
+def test_time_is_decoded_lazily_on_first_use_then_kept(atl03) -> None:
+    """As ``xr.open_dataset`` decodes: ``time`` costs nothing until it is used; then it is
+    decoded once and kept; selections, ``load``, pickling and plotting see the same times."""
+    ds = read_atl03_beam(atl03, "gt1l")
+    assert "600 values with dtype=datetime64[ns]" in repr(ds["time"])  # not decoded yet
+    want = np.array([_utc_with_leap_seconds(t) for t in ds["delta_time"].values])
+    part = ds.isel(photon=slice(10, 20))
+    np.testing.assert_array_equal(part["time"].values, want[10:20])
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(ds))["time"].values, want)
+    first = ds["time"].values
+    assert np.shares_memory(ds["time"].values, first)  # decoded once, then kept
+    assert "600 values" not in repr(ds["time"])
+    np.testing.assert_array_equal(ds.load()["time"].values, want)
+    assert ds["time"].attrs["long_name"] == "UTC time"
+    assert ds["time"].encoding["units"] == "seconds since 2018-01-01"
+    sub = read_atl03_beam(atl03, "gt1l", subset=slice(5, 9))
+    np.testing.assert_array_equal(sub["time"].values, want[5:9])
+
+
 # ---------------------------------------------------------------------------------------------
 # ATL03
 
@@ -132,6 +152,48 @@ def test_read_atl03_through_an_fsspec_file_with_earthaccess_settings(atl03) -> N
     assert got.drop_attrs(deep=False).identical(want.drop_attrs(deep=False))
     assert from_h5.drop_attrs(deep=False).identical(want.drop_attrs(deep=False))
     fs.rm("/granules/atl03.h5")
+
+
+@pytest.fixture(scope="module")
+def served(atl03):
+    """The benchmark's S3 emulator serving the ATL03 file (bucket: its folder's name)."""
+    from benchmarks.s3server import Conditions, S3Emulator
+
+    with S3Emulator(atl03.parent.parent, Conditions(latency=0.0, bandwidth=0)) as s3:
+        yield s3, f"{atl03.parent.name}/{atl03.name}"
+
+
+@pytest.mark.parametrize("protocol", ["s3", "https"])
+def test_the_metadata_is_read_through_a_file_of_small_blocks(
+    served, atl03, protocol, monkeypatch
+) -> None:
+    """On ``earthaccess.open``'s file (over S3, or HTTPS with a Bearer header), h5py walks the
+    metadata through a file object of the reader's own, opened on the same file system with
+    `METADATA_BLOCK_SIZE` blocks and the known size: no HEAD, none of the given file's blocks;
+    the chunks come as merged byte ranges, the values are h5py's."""
+    from earthaccess.store import EarthAccessFile
+
+    from helpers import readers
+
+    s3, key = served
+    monkeypatch.setattr(readers, "METADATA_BLOCK_SIZE", 2**14)  # the test file is 170 kB
+    if protocol == "s3":
+        fs, path = s3.filesystem(), key
+    else:
+        headers = {"Authorization": "Bearer test-token"}  # as earthaccess's HTTPS file system
+        fs = fsspec.filesystem("https", client_kwargs={"headers": headers, "trust_env": False})
+        path = f"{s3.endpoint}/{key}"
+    want = read_atl03_beam(atl03, "gt1l", along_track=True)
+    with fs.open(path, "rb", **EARTHACCESS_OPEN) as inner:
+        s3.reset()
+        got = read_atl03_beam(EarthAccessFile(inner, None), "gt1l", along_track=True)
+        stats = s3.stats()
+        assert inner.cache.hit_count == inner.cache.miss_count == 0  # h5py never read it
+    assert got.drop_attrs(deep=False).identical(want.drop_attrs(deep=False))
+    assert stats["heads"] == 0
+    blocks = [(r[3], r[4]) for r in stats["requests"] if r[0] == "GET" and r[3] % 2**14 == 0]
+    assert (0, 2**14) in blocks and all(length <= 2**14 for _, length in blocks)
+    assert stats["gets"] > len(blocks)  # and the chunk requests
 
 
 def test_read_atl03_selected_and_two_dimensional_variables(atl03) -> None:
