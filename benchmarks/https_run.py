@@ -239,6 +239,39 @@ def _measure(job: _Job) -> dict[str, Any]:
     }
 
 
+def emulator_cost(
+    job: _Job, latency: float, bandwidth: float, megabytes: int = 64, requests: int = 100
+) -> dict[str, float]:
+    """In a child set up by `_child_setup`: the emulator's own CPU, unpaced and without
+    latency, through earthaccess's client on warm connections: per MB of one ranged GET of
+    `megabytes` MiB (read, encrypted, sent), and per request of `requests` one-byte reads
+    (a 303 and a GET each); with the client's MB/s on that one connection and its CPU per MB
+    (aiohttp's TLS and HTTP, fsspec)."""
+    https = HttpsEmulator.attach(job.endpoint, ca=Path(job.ca))
+    fs = earthaccess_https_filesystem(job.token)
+    https.configure(0.0, 0.0)
+    try:
+        fs.cat_file(job.url, start=0, end=1)  # the connections are made
+        https.reset()
+        size = min(megabytes * 2**20, fs.size(job.url))
+        t0, c0 = time.perf_counter(), time.process_time()
+        fs.cat_file(job.url, start=0, end=size)
+        wall, client = time.perf_counter() - t0, time.process_time() - c0
+        streamed = https.stats()["cpu_seconds"]
+        https.reset()
+        for i in range(requests):
+            fs.cat_file(job.url, start=i, end=i + 1)
+        per_request = https.stats()["cpu_seconds"] / requests
+    finally:
+        https.configure(latency, bandwidth)
+    return {
+        "cpu_ms_per_mb": 1000 * streamed / (size / 1e6),
+        "client_cpu_ms_per_mb": 1000 * client / (size / 1e6),
+        "cpu_ms_per_request": 1000 * per_request,
+        "one_connection_mb_s": size / 1e6 / wall,
+    }
+
+
 def run_https(
     size: int,
     layouts: Sequence[str] = ("v007",),
@@ -249,12 +282,14 @@ def run_https(
     fast_runs: int = 3,
     slow_runs: int = 1,
     log: Callable[[str], None] = print,
+    cost: dict[str, float] | None = None,
 ) -> list[HttpsRow]:
     """Serve the granules over the emulated HTTPS path and measure each reader on each.
 
     Each reader runs in a fresh child process: a first run (its peak memory is reported); if it
     took under 30 s it was a warm-up, and `fast_runs` timed runs follow in the same process,
-    else `slow_runs` runs in all, the first included. Counters are those of the last run."""
+    else `slow_runs` runs in all, the first included. Counters are those of the last run.
+    With a dict as `cost`, `emulator_cost` on the first granule is put in it."""
     from benchmarks.run import save_reference
     from sandbox.config import default_cache_dir
 
@@ -276,6 +311,13 @@ def run_https(
             chunks = chunk_ranges(local, NAMES)
             reference = save_reference(reference_arrays(local, NAMES), Path(tmp) / layout)
             log(f"{layout}: {local.name}, {needs.file_bytes / 1e6:.0f} MB; {url}")
+            if cost is not None and not cost:
+                job = _Job(https.endpoint, str(https.ca), token, url, "", 0, reference)
+                with ProcessPoolExecutor(
+                    1, mp_context=context, initializer=_child_setup, initargs=setup
+                ) as pool:
+                    cost.update(pool.submit(emulator_cost, job, latency, bandwidth).result())
+                log(f"  emulator: {cost}")
             for reader in readers:
                 job = _Job(https.endpoint, str(https.ca), token, url, reader, 1, reference)
                 with ProcessPoolExecutor(
@@ -394,6 +436,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown readers {sorted(unknown)}; known: {sorted(HTTPS_READERS)}")
     latency, bandwidth = args.latency_ms / 1000, args.bandwidth_mb * 1e6
     load = os.getloadavg()
+    cost: dict[str, float] = {}
     rows = run_https(
         args.size,
         [x for x in args.layouts.split(",") if x],
@@ -403,12 +446,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         bandwidth,
         args.runs,
         args.slow_runs,
+        cost=cost,
     )
     command = "python -m benchmarks.https_run " + " ".join(
         sys.argv[1:] if argv is None else list(argv)
     )
     text = f"`{command}`; load {load[0]:.2f} before, {os.getloadavg()[0]:.2f} after.\n\n"
     text += render(rows, latency, bandwidth)
+    text += (
+        f"\nThe emulator's own CPU (unpaced, no latency, warm connections): "
+        f"{cost['cpu_ms_per_mb']:.2f} ms per MB sent through TLS on one connection, "
+        f"{cost['cpu_ms_per_request']:.2f} ms per 303 + GET pair; one connection carries "
+        f"{cost['one_connection_mb_s']:.0f} MB/s to the client, whose CPU (earthaccess's "
+        f"fsspec HTTPS client: TLS, HTTP) is {cost['client_cpu_ms_per_mb']:.2f} ms per MB.\n"
+    )
     print(text)
     if args.out:
         args.out.write_text(text)

@@ -143,6 +143,7 @@ def test_latency_applies_to_the_daac_and_to_s3_and_bandwidth_per_connection(emul
 def test_the_https_readers_return_h5pys_arrays(tmp_path: Path) -> None:
     """On a small generated granule, through the children's real set-up (guard, resolver,
     SSL_CERT_FILE, earthaccess's own session and open), unthrottled."""
+    cost: dict[str, float] = {}
     rows = run_https(
         3_000_000,
         layouts=("v007",),
@@ -151,7 +152,9 @@ def test_the_https_readers_return_h5pys_arrays(tmp_path: Path) -> None:
         bandwidth=0.0,
         fast_runs=0,
         log=lambda *_: None,
+        cost=cost,
     )
+    assert cost["cpu_ms_per_mb"] > 0 and cost["cpu_ms_per_request"] > 0, cost
     assert [r.reader for r in rows] == ["notebooks", "earthaccess"]
     for row in rows:
         assert row.error == "" and row.identical, row
