@@ -225,7 +225,7 @@ def _utc(delta_time: xr.Variable) -> xr.Variable:
     # the wrapper xr.open_dataset puts on every variable (xarray.backends.api)
     lazy = MemoryCachedArray(utc._data)
     attrs = {"long_name": "UTC time", "from": f"delta_time, {units}"}
-    return xr.Variable(utc.dims, lazy, attrs, utc.encoding)
+    return xr.Variable(utc.dims, lazy, attrs)  # no encoding: to_netcdf chooses, as before
 
 
 def _along_track(
