@@ -26,10 +26,11 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import fsspec
 import h5py
 import numpy as np
 import xarray as xr
+from fsspec.asyn import AsyncFileSystem
+from fsspec.spec import AbstractBufferedFile
 from xarray.core.indexing import MemoryCachedArray
 
 from helpers.attrs import decode_attrs
@@ -94,7 +95,8 @@ def _metadata_file(source: Any) -> Any:
     needed on the v006 layout, whose chunk index is spread through the file (benchmarks/
     RESULTS.md). The file's size and details are passed on: opening it costs no request.
     """
-    if not isinstance(source, fsspec.spec.AbstractBufferedFile) or source.mode != "rb":
+    remote = isinstance(getattr(source, "fs", None), AsyncFileSystem)  # s3fs, HTTPS, ...
+    if not remote or not isinstance(source, AbstractBufferedFile) or source.mode != "rb":
         return source  # a path, a local or in-memory file: nothing to gain
     own = source.fs.open(
         source.path,
