@@ -315,7 +315,8 @@ print(f"{atl07_path}: {atl07_path.stat().st_size:,} bytes; {checks} match CMR")
 #   attributes such as `DIMENSION_LIST`;
 # - turns the fill value of the heights (3.4028235e+38, the largest float32) into NaN, and
 # - adds a `time` coordinate in UTC from `delta_time`, decoded by xarray from its CF `units`
-#   attribute, `seconds since 2018-01-01`.
+#   attribute, `seconds since 2018-01-01`. As `xarray.open_dataset` does, it decodes the times
+#   when they are first used, so the listing below shows `time` as `...` until then.
 
 # %%
 BEAM = "gt1l"
