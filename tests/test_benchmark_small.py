@@ -14,6 +14,7 @@ from benchmarks.pairing import make_scene, run_pairing
 from benchmarks.readers import READERS, earthaccess_block_size, h5coro_available
 from benchmarks.results import NAMES
 from benchmarks.run import BUCKET, PREFIX, run_benchmark
+from helpers.readers import METADATA_BLOCK_SIZE
 
 SIZE = 3_000_000
 
@@ -95,16 +96,19 @@ def test_chunk_readers_move_the_chunks_once_plus_the_metadata_blocks(
     result, cache: Path, reader: str
 ) -> None:
     """The chunk readers fetch each needed chunk once, outside the file object's cache, and
-    through the cache only the blocks holding the metadata h5py reads (plus the block fsspec
-    fetches ahead of each): earthaccess's block size for this file size (``helpers``,
-    ``chunks``) or 1 MiB (``chunks-1mib``). A reader that fetched chunks through the cache as
-    well, or read the file again, would move more."""
+    through a cache only the blocks holding the metadata h5py reads (plus the block fsspec
+    fetches ahead of each): earthaccess's block size for this file size (``chunks``, on
+    earthaccess's file object) or 1 MiB (``chunks-1mib``; ``helpers``, whose readers walk the
+    metadata through 1 MiB blocks of their own). A reader that fetched chunks through the cache
+    as well, or read the file again, would move more."""
     for layout in ("v006", "v007"):
         row = next(r for r in result.rows if r.layout == layout and r.reader == reader)
         needs = result.needs[layout]
         local = cached_granule(cache / BUCKET / PREFIX / layout, GranuleSpec(SIZE), layout)
         file_bytes = needs["file_bytes"]
-        block = 2**20 if reader == "chunks-1mib" else earthaccess_block_size(file_bytes)
+        block = {"chunks-1mib": 2**20, "helpers": METADATA_BLOCK_SIZE}.get(
+            reader, earthaccess_block_size(file_bytes)
+        )
         metadata = _cache_bytes(_metadata_reads(local), block, file_bytes)
         assert 0 < metadata <= file_bytes
         assert needs["chunk_bytes"] <= row.bytes_moved <= needs["chunk_bytes"] + metadata, (
