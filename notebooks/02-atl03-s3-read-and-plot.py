@@ -762,9 +762,9 @@ f_slow.close()
 #   50 MiB blocks: it keeps only the latest block, so each jump backwards fetches again.
 # - The block cache still sends one request at a time, and fetches whole blocks around the chunks
 #   it needs. The chunk reader fetches only the chunks, all at once: on a 1 GB granule with 30 ms
-#   per request, the project's benchmark measures `read_atl03_beam` about 3 times faster than
-#   h5py alone on this cloud-optimized layout (1.9 s against 5.5 s), and 10 times on the older
-#   one of version 006 (11 s against 121 s; see [Performance](../book/performance.md)).
+#   per request, the project's benchmark measures `read_atl03_beam` about 5 times faster than
+#   h5py alone on this cloud-optimized layout (1.2 s against 5.8 s), and 33 times on the older
+#   one of version 006 (3.6 s against 119 s; see [Performance](../book/performance.md)).
 #
 # Published benchmarks in `us-west-2` agree on the block cache: reading three variables of one
 # beam of a 7 GB ATL03 granule took 2062 s through fsspec without a cache, and 114 s with an
