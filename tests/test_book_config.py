@@ -239,3 +239,22 @@ def test_paired_script_needs_both_files(tmp_path):
     assert paired_source.paired_script(tmp_path, docname) is None  # a script alone is no page
     (tmp_path / f"{docname}.ipynb").write_text("{}")
     assert paired_source.paired_script(tmp_path, docname) == tmp_path / f"{docname}.py"
+
+
+def test_account_names_come_from_the_environment_and_the_netrc_earthaccess_reads(
+    tmp_path: Path,
+) -> None:
+    """earthaccess reads ``$NETRC`` when it is set and not empty, else ``~/.netrc``
+    (earthaccess.auth.netrc_path); the book redacts the account names of either."""
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    home.mkdir()
+    elsewhere.mkdir()
+    line = "machine urs.earthdata.nasa.gov login {} password not-shown\n"
+    (home / ".netrc").write_text(line.format("home_account"))
+    (elsewhere / "netrc").write_text(line.format("netrc_env_account"))
+    names = sandbox_note.account_names
+    # longest first, so that a name inside another is replaced after it
+    assert names({"EARTHDATA_USERNAME": "env_account"}, home) == ["home_account", "env_account"]
+    assert names({"NETRC": str(elsewhere / "netrc")}, home) == ["netrc_env_account"]
+    assert names({"NETRC": ""}, home) == ["home_account"]  # empty: the default, as earthaccess
+    assert names({"NETRC": str(elsewhere / "missing")}, home) == []

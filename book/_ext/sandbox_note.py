@@ -183,9 +183,10 @@ def mark_practice_box(doctree: nodes.document, date: str) -> bool:
 
 
 def account_names(environ: Mapping[str, str] = os.environ, home: Path | None = None) -> list[str]:
-    """The Earthdata Login account names of this build (environment, ``~/.netrc``)."""
+    """The Earthdata Login account names of this build: ``EARTHDATA_USERNAME`` and the netrc
+    file earthaccess reads (``$NETRC`` if set and not empty, else ``~/.netrc``)."""
     names = [environ.get("EARTHDATA_USERNAME", "")]
-    path = (home or Path.home()) / ".netrc"
+    path = Path(environ.get("NETRC") or (home or Path.home()) / ".netrc")
     try:
         entry = netrc.netrc(str(path)).authenticators("urs.earthdata.nasa.gov")
     except (OSError, netrc.NetrcParseError):
