@@ -616,8 +616,29 @@ class Browser:
                 )
             elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
                 entry = params["entry"]
+                if _own_favicon_probe(entry):
+                    continue  # see failed_local_requests: the log line of the same request
                 report.console_errors.append(f"{entry.get('text')} ({entry.get('url', '')})")
         report.requests.extend(requests.values())
+
+
+def _own_favicon_probe(entry: dict[str, Any]) -> bool:
+    """Whether a console log entry is Chromium's own failed ``/favicon.ico`` probe of a loopback
+    server. Chromium sends it on its own, sometimes, on a page without an icon link (the
+    book's root ``index.html`` only redirects), and logs its 404 as an error.
+
+    >>> failed = "Failed to load resource: the server responded with a status of 404"
+    >>> _own_favicon_probe({"text": failed, "url": "http://127.0.0.1:8000/favicon.ico"})
+    True
+    >>> _own_favicon_probe({"text": failed, "url": "http://127.0.0.1:8000/logo.svg"})
+    False
+    >>> _own_favicon_probe({"text": failed, "url": "https://example.org/favicon.ico"})
+    False
+    """
+    url = urlsplit(str(entry.get("url", "")))
+    loopback = url.hostname in ("127.0.0.1", "localhost", "::1")
+    failed = str(entry.get("text", "")).startswith("Failed to load resource")
+    return failed and loopback and url.path == "/favicon.ico"
 
 
 def _console_text(args: list[dict[str, Any]]) -> str:
