@@ -47,19 +47,16 @@ import numpy as np
 from benchmarks.granule import GranuleSpec, cached_granule
 from benchmarks.https_server import DAAC_HOST, HttpsEmulator, s3_host
 from benchmarks.layout import (
-    _overlaps,
     chunk_ranges,
+    first_data_request,
     measure_needs,
     reference_arrays,
     round_trips_before_data,
 )
-from benchmarks.results import NAMES
+from benchmarks.results import BUCKET, NAMES, PREFIX
 from benchmarks.s3server import Conditions
 
 __all__ = ["HTTPS_READERS", "HttpsRow", "main", "run_https"]
-
-BUCKET = "nsidc-cumulus-prod-protected"
-PREFIX = "ATLAS/ATL03"
 
 
 def earthaccess_https_filesystem(token: str) -> Any:
@@ -152,25 +149,6 @@ class HttpsRow:
     @property
     def wall_over_floor(self) -> float:
         return self.wall / self.floor if self.floor else float("nan")
-
-
-def first_data_request(
-    requests: Sequence[Sequence[Any]], chunks: Sequence[tuple[int, int]]
-) -> float | None:
-    """When the first S3 GET for chunk data started, by `round_trips_before_data`'s rule: the
-    earliest GET for chunks as such (its range from a chunk's first byte to a chunk's last),
-    or, for a reader that never asks so, the earliest GET overlapping a chunk.
-
-    >>> log = [("GET", 0.1, 0.2, 0, 120), ("REDIRECT", 0.2, 0.3, 100, 50),
-    ...        ("GET", 0.3, 0.4, 100, 50)]
-    >>> first_data_request(log, [(100, 50)]), first_data_request(log[:1], [(100, 50)])
-    (0.3, 0.1)
-    """
-    gets = [(float(r[1]), int(r[3]), int(r[4])) for r in requests if r[0] == "GET"]
-    starts, ends = {o for o, _ in chunks}, {o + n for o, n in chunks}
-    aligned = [t for t, off, n in gets if off in starts and off + n in ends]
-    overlapping = [t for t, off, n in gets if _overlaps(off, n, sorted(chunks))]
-    return min(aligned) if aligned else min(overlapping, default=None)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,13 @@ from typing import Any
 import h5py
 import numpy as np
 
-__all__ = ["Needs", "chunk_ranges", "measure_needs", "round_trips_before_data"]
+__all__ = [
+    "Needs",
+    "chunk_ranges",
+    "first_data_request",
+    "measure_needs",
+    "round_trips_before_data",
+]
 
 
 @dataclass(frozen=True)
@@ -228,22 +234,35 @@ def round_trips_before_data(
     >>> round_trips_before_data([("GET", 0.0, 0.1, 0, 50)], chunks) is None
     True
     """
-    spans = sorted(chunks)
-    log = sorted((float(r[1]), float(r[2]), r[0], int(r[3]), int(r[4])) for r in requests)
-    gets = [(start, off, n) for start, _, kind, off, n in log if kind == "GET"]
-    starts = {off for off, _ in spans}
-    ends = {off + size for off, size in spans}
-    aligned = [start for start, off, n in gets if off in starts and off + n in ends]
-    overlapping = [start for start, off, n in gets if _overlaps(off, n, spans)]
-    first = min(aligned) if aligned else min(overlapping, default=None)
+    first = first_data_request(requests, chunks)
     if first is None:
         return None
-    before = sorted((end, start) for start, end, *_ in log if end <= first)
+    before = sorted((float(r[2]), float(r[1])) for r in requests if float(r[2]) <= first)
     count, last_end = 0, float("-inf")
     for end, start in before:
         if start >= last_end:
             count, last_end = count + 1, end
     return count
+
+
+def first_data_request(
+    requests: Iterable[Sequence[Any]], chunks: Sequence[tuple[int, int]]
+) -> float | None:
+    """When the first data request started, by `round_trips_before_data`'s rule: the earliest
+    GET for chunks as such (its range from a chunk's first byte to a chunk's last), or, for a
+    reader that never asks so, the earliest GET overlapping a chunk; None if there is none.
+
+    >>> log = [("GET", 0.1, 0.2, 0, 120), ("REDIRECT", 0.2, 0.3, 100, 50),
+    ...        ("GET", 0.3, 0.4, 100, 50)]
+    >>> first_data_request(log, [(100, 50)]), first_data_request(log[:1], [(100, 50)])
+    (0.3, 0.1)
+    """
+    spans = sorted(chunks)
+    gets = [(float(r[1]), int(r[3]), int(r[4])) for r in requests if r[0] == "GET"]
+    starts, ends = {off for off, _ in spans}, {off + size for off, size in spans}
+    aligned = [start for start, off, n in gets if off in starts and off + n in ends]
+    overlapping = [start for start, off, n in gets if _overlaps(off, n, spans)]
+    return min(aligned) if aligned else min(overlapping, default=None)
 
 
 def reference_arrays(path: Path, names: Sequence[str]) -> dict[str, np.ndarray]:

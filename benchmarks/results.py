@@ -32,6 +32,10 @@ BEAM_VARIABLES = ("h_ph", "lat_ph", "lon_ph", "dist_ph_along", "delta_time")
 NAMES = tuple(f"gt1l/heights/{v}" for v in BEAM_VARIABLES)
 """The variables every reader reads: gt1l's five photon variables."""
 
+BUCKET = "nsidc-cumulus-prod-protected"
+PREFIX = "ATLAS/ATL03"
+"""Where the emulators serve the benchmark granules: ``<cache>/<BUCKET>/<PREFIX>/<layout>/``."""
+
 
 @dataclass
 class Row:

@@ -46,15 +46,21 @@ from benchmarks.layout import (
 )
 from benchmarks.readers import READERS, Reader, h5coro_available
 from benchmarks.report import write_report
-from benchmarks.results import NAMES, BenchmarkResult, Row, load_results, save_results
+from benchmarks.results import (
+    BUCKET,
+    NAMES,
+    PREFIX,
+    BenchmarkResult,
+    Row,
+    load_results,
+    save_results,
+)
 from benchmarks.s3server import Conditions, S3Emulator
 from sandbox.config import default_cache_dir
 
 __all__ = ["main", "run_benchmark"]
 
 ROOT = Path(__file__).resolve().parent.parent
-BUCKET = "nsidc-cumulus-prod-protected"
-PREFIX = "ATLAS/ATL03"
 REPEATS = 5
 """Timed runs of each reader (after a warm-up for a fast one); the median is reported."""
 REPEAT_BELOW = 15.0

@@ -12,8 +12,8 @@ from benchmarks.granule import GranuleSpec, cached_granule
 from benchmarks.layout import measure_needs
 from benchmarks.pairing import make_scene, run_pairing
 from benchmarks.readers import READERS, earthaccess_block_size, h5coro_available
-from benchmarks.results import NAMES
-from benchmarks.run import BUCKET, PREFIX, run_benchmark
+from benchmarks.results import BUCKET, NAMES, PREFIX
+from benchmarks.run import run_benchmark
 from helpers.readers import METADATA_BLOCK_SIZE
 
 SIZE = 3_000_000
