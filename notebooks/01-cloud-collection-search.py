@@ -84,6 +84,8 @@ import pandas as pd
 import requests
 from IPython.display import display
 from matplotlib.patches import FancyBboxPatch
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 import helpers
 
@@ -387,9 +389,22 @@ with pd.option_context("display.max_colwidth", None):
 # as one HTTPS request. This time it names the collection by short name, version and provider
 # instead of its concept id. `page_size=3` asks for three records; the header `CMR-Hits` carries
 # the total count.
+#
+# On a real network a request sometimes meets a temporary error: CMR answers `503` with "please
+# try your request again later", or a connection drops. A `requests.Session` with urllib3's
+# `Retry` mounted tries again by itself: up to 5 more times after a 500, 502, 503 or 504, or
+# when the connection fails before the answer arrives, waiting 0, 2, 4, 8 and 16 s in between,
+# the rule `helpers.retry_transient_errors()` gave earthaccess's sessions in section 2. If the errors
+# outlast the retries, `session.get` raises `requests.exceptions.RetryError`. An error that is
+# not temporary (a `400` for a bad parameter, say) comes back at once, and `raise_for_status()`
+# turns it into an `HTTPError` naming the status and the URL (`response.json()["errors"]` holds
+# CMR's own explanation).
 
 # %%
-response = requests.get(
+retries = Retry(total=5, backoff_factor=1, status_forcelist=[500, 502, 503, 504])
+session = requests.Session()
+session.mount("https://", HTTPAdapter(max_retries=retries))
+response = session.get(
     "https://cmr.earthdata.nasa.gov/search/granules.umm_json",
     params={
         "short_name": "ATL03",
