@@ -1,4 +1,4 @@
-"""``python -m sandbox run|serve|env``: the command line of the Earthdata sandbox."""
+"""``python -m sandbox run|serve|env|clean``: the command line of the Earthdata sandbox."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ loopback with synthetic granules, so that unmodified earthaccess/requests/s3fs c
   run   start the services, run COMMAND with the routing environment, stop (COMMAND's exit code)
   serve run the services until interrupted (Ctrl-C)
   env   print the routing environment of a running `serve` as shell export lines
+  clean remove the granule folders of other sandbox versions from the cache folder
 """
 
 ENV_HELP = """\
@@ -115,6 +116,10 @@ def _parser() -> argparse.ArgumentParser:
     env.add_argument(
         "--region", choices=REGIONS, default=None, help="fail unless the running serve has it"
     )
+    clean = commands.add_parser(
+        "clean", help="remove the granule folders of other sandbox versions from the cache"
+    )
+    clean.add_argument("--dry-run", action="store_true", help="list them, remove nothing")
     return parser
 
 
@@ -260,6 +265,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "env":
         return _env(args, cache_dir)
+    if args.command == "clean":
+        from sandbox.cleanup import clean
+
+        code, lines = clean(cache_dir, dry_run=args.dry_run)
+        print("\n".join(lines), file=sys.stdout if code == 0 else sys.stderr)
+        return code
     _configure_logging()
     if args.command == "run":
         command = list(args.argv)
@@ -288,6 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         latency_ms = default_latency_ms() if args.latency_ms is None else args.latency_ms
         sandbox.start()
+        from sandbox.cleanup import stale_note
+
+        if note := stale_note(cache_dir):
+            log.info("%s", note)
         if latency_ms:
             from sandbox.latency import add_latency
 
