@@ -29,7 +29,7 @@ import h5py
 import numpy as np
 from fsspec.asyn import AsyncFileSystem, sync
 
-from helpers.retries import get_retrying_client
+from helpers.retries import get_retrying_client, url_credentials_left_out
 
 try:
     from isal.isal_zlib import decompress as inflate  # about 3x faster than zlib, same output
@@ -75,7 +75,8 @@ def read_chunked_many(
 ) -> list[np.ndarray]:
     """`read_chunked` for several datasets of one file: all their chunks are fetched at once,
     `batch_size` requests in flight, and no more than about `in_flight_bytes` of compressed
-    bytes fetched (or being fetched) and not yet inflated.
+    bytes fetched (or being fetched) and not yet inflated. A failed fetch whose message names
+    a presigned URL is raised as `OSError` with the URL's query (its credentials) left out.
 
     Examples
     --------
@@ -120,6 +121,21 @@ def read_chunked_many(
     requests: list[list[tuple[Callable[..., None], Any]]] = [[] for _ in starts]
     for place, c in chunks:
         requests[bisect.bisect_right(starts, c.byte_offset) - 1].append((place, c))
+    with url_credentials_left_out(f"reading {path}"):
+        _fetch_and_place(fs, path, starts, ends, requests, batch_size, in_flight_bytes)
+    return outputs
+
+
+def _fetch_and_place(
+    fs: Any,
+    path: str,
+    starts: list[int],
+    ends: list[int],
+    requests: list[list[tuple[Callable[..., None], Any]]],
+    batch_size: int,
+    in_flight_bytes: int,
+) -> None:
+    """Fetch the merged byte ranges and place every chunk of `requests` (see `_place`)."""
     with ThreadPoolExecutor(os.cpu_count() or 2) as pool:  # zlib and ISA-L release the GIL
 
         def decode(data: bytes, i: int) -> list[Future[None]]:  # every chunk of request i
@@ -136,7 +152,6 @@ def read_chunked_many(
             done = [decode(data, i) for i, data in enumerate(blobs)]
         for future in itertools.chain(*done):
             future.result()
-    return outputs
 
 
 async def _fetch(

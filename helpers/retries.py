@@ -34,10 +34,12 @@ Examples
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import random
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import aiohttp
@@ -63,6 +65,7 @@ TRANSIENT_RETRIES: dict[str, Any] = {
 BACKOFF_BASE: float = 1.0
 BACKOFF_CAP: float = 20.0
 _MARK = "retries_transient_errors"
+_URL_QUERY = re.compile(r"(https?://[^\s'\"?]+)\?[^\s'\"]*")
 _log = logging.getLogger(__name__)
 
 
@@ -73,6 +76,43 @@ def retry_delay(retry: int, draw: Callable[[], float] = random.random) -> float:
     2.0
     """
     return draw() * min(BACKOFF_CAP, BACKOFF_BASE * 2**retry)
+
+
+def without_url_queries(text: str) -> str:
+    """`text` with the query string of every URL in it left out: the query of a presigned S3 URL
+    (the redirect target of a DAAC's HTTPS link, or a URL s3fs signs) holds temporary
+    credentials (``X-Amz-Credential``, ``X-Amz-Security-Token``, the signature, the user name).
+
+    Examples
+    --------
+    >>> without_url_queries("503, url='https://b.s3.amazonaws.com/k.h5?X-Amz-Security-Token=abc'")
+    "503, url='https://b.s3.amazonaws.com/k.h5?<query left out: it holds credentials>'"
+    """
+    return _URL_QUERY.sub(r"\1?<query left out: it holds credentials>", text)
+
+
+@contextlib.contextmanager
+def url_credentials_left_out(what: str) -> Iterator[None]:
+    """Re-raise an error whose message names a URL with a query as ``OSError`` without the
+    query (`without_url_queries`), its traceback not showing the original (``from None``);
+    other errors pass unchanged.
+
+    Examples
+    --------
+    >>> with url_credentials_left_out("reading k"):
+    ...     raise ValueError("503 https://s3/k?X-Amz-Signature=abc")
+    Traceback (most recent call last):
+    OSError: ValueError reading k: 503 https://s3/k?<query left out: it holds credentials>
+    """
+    failure = None
+    try:
+        yield
+    except Exception as err:
+        if (safe := without_url_queries(str(err))) == str(err):
+            raise
+        failure = OSError(f"{type(err).__name__} {without_url_queries(what)}: {safe}")
+    if failure is not None:
+        raise failure from None  # the original error, with the credentials, is not shown
 
 
 def _retryable(err: BaseException) -> bool:
@@ -111,7 +151,7 @@ async def retry_transient(
         except Exception as err:
             if last or not _retryable(err):
                 raise
-            reason = f"{type(err).__name__}: {err}"
+            reason = without_url_queries(f"{type(err).__name__}: {err}")
         delay = retry_delay(retry)
         _log.info("retry %d of %s %s in %.1f s after %s", retry + 1, req.method, req.url.host,
                   delay, reason)  # fmt: skip

@@ -10,18 +10,21 @@ from __future__ import annotations
 import inspect
 import os
 import threading
+import traceback
 import weakref
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import fsspec
 import h5py
 import numpy as np
 import pytest
 from fsspec.asyn import AsyncFileSystem
 
-from helpers import chunks
+from helpers import chunks, retries
 
 ROWS = 25_000
 """Rows of the 1-D datasets: two full chunks of 10,000 and a partial one."""
@@ -334,3 +337,63 @@ def test_compressed_bytes_in_flight_stay_within_the_budget(tmp_path: Path) -> No
     # them free: the thread still holds its view (at most one request per thread)
     assert peaks[0] <= budget + ((os.cpu_count() or 2) + 1) * request, (peaks, budget, request)
     assert peaks[1] > 4 * budget, peaks  # without the bound: most of the file at once
+
+
+class _Always503(BaseHTTPRequestHandler):
+    """S3 throttling for good: every request gets ``503 SlowDown`` (AWS's error body)."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
+        self.send_response(503)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def throttled_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The URL of a server that answers 503 to everything (retries' waits made short)."""
+    monkeypatch.setattr(retries, "BACKOFF_BASE", 0.001)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Always503)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/bucket/cases.h5"
+    server.shutdown()
+    server.server_close()
+
+
+def _http_fs() -> fsspec.AbstractFileSystem:
+    return fsspec.filesystem(
+        "http",
+        get_client=retries.get_retrying_client,
+        skip_instance_cache=True,
+        client_kwargs={"trust_env": False},
+    )
+
+
+def test_a_failed_read_never_shows_a_presigned_url_s_credentials(
+    h5file: Path, throttled_url: str
+) -> None:
+    """The query of a presigned S3 URL (a DAAC's redirect target, or a URL s3fs signs) holds
+    temporary credentials, and aiohttp's error names the URL: after the retries run out the
+    error says what failed and where, without the query, and its traceback leaves out aiohttp's."""
+    query = "A-userid=learner&X-Amz-Security-Token=FwoGZXIvYXdzSECRET&X-Amz-Signature=0a1b2c3d"
+    with h5py.File(h5file, "r") as f, pytest.raises(OSError) as raised:
+        chunks.read_chunked_many([f["deflate_f4"]], (_http_fs(), f"{throttled_url}?{query}"))
+    message = str(raised.value)
+    assert message.startswith(f"ClientResponseError reading {throttled_url}?<query left out")
+    assert "503" in message and "SERVICE UNAVAILABLE" in message.upper()
+    shown = "".join(traceback.format_exception(raised.value))  # what a notebook shows
+    for secret in ("learner", "SECRET", "Signature", "0a1b2c3d"):
+        assert secret not in shown
+    assert raised.value.__suppress_context__ and raised.value.__cause__ is None
+
+
+def test_a_failed_read_of_a_plain_url_raises_the_library_s_own_error(
+    h5file: Path, throttled_url: str
+) -> None:
+    with h5py.File(h5file, "r") as f, pytest.raises(aiohttp.ClientResponseError) as raised:
+        chunks.read_chunked_many([f["deflate_f4"]], (_http_fs(), throttled_url))
+    assert raised.value.status == 503
