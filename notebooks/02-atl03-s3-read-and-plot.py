@@ -736,7 +736,9 @@ print(f"read_atl03_beam: {read_seconds:.2f} s for {ds.sizes['photon']:,} photons
 #
 # Through h5py alone, every read goes through the file object's own cache, one request at a
 # time. `earthaccess.open` sets that cache up as fsspec's `background` block cache, with blocks
-# of 4 to 16 MiB by file size:
+# of 4 to 16 MiB by file size. While h5py works on one block, the cache fetches the next one in
+# the background, but only if no such fetch is still under way, so the count of requests below
+# can differ by one or two from run to run:
 
 # %% tags=["output-depends-on-region"]
 f_slow = earthaccess.open([granule], show_progress=False)[0]
