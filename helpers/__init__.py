@@ -3,7 +3,8 @@
 It hides only boilerplate that every notebook would repeat; the notebooks still call earthaccess,
 s3fs, h5py, xarray, pyresample and cartopy themselves.
 
-* `retry_transient_errors`: earthaccess's sessions retry the services' temporary errors
+* `retry_transient_errors`: earthaccess's sessions retry the services' temporary errors, and
+  `url_credentials_left_out` keeps a presigned URL's credentials out of an error
   (`helpers.retries`); `login_status`, `LoginStatus`: after ``earthaccess.login()``, one line
   saying who is logged in, from where, and whether S3 direct access works (`helpers.auth`).
 * `decode_attrs`, `decode_attrs_dataset`: HDF5/netCDF attributes as plain Python values
@@ -45,7 +46,7 @@ from helpers.errors import (
 from helpers.maps import use_offline_natural_earth
 from helpers.pairing import PAIRING_RULE, Pairing, candidates_for, choose_modis, pair_nearest
 from helpers.readers import BEAMS, read_atl03_beam, read_atl07_beam, strong_beams
-from helpers.retries import retry_transient_errors
+from helpers.retries import retry_transient_errors, url_credentials_left_out
 from helpers.setup_check import SetupReport, check_setup
 from helpers.tables import granule_name, granule_table
 
@@ -54,6 +55,7 @@ __all__ = [
     "LoginStatus",
     "login_status",
     "retry_transient_errors",
+    "url_credentials_left_out",
     # attrs
     "decode_attrs",
     "decode_attrs_dataset",

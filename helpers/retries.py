@@ -44,7 +44,14 @@ from typing import Any
 
 import aiohttp
 
-__all__ = ["RETRIES", "RETRY_STATUSES", "TRANSIENT_RETRIES", "retry_transient_errors"]
+__all__ = [
+    "RETRIES",
+    "RETRY_STATUSES",
+    "TRANSIENT_RETRIES",
+    "retry_transient_errors",
+    "url_credentials_left_out",
+    "without_url_queries",
+]
 
 #: Retries after the first try (6 tries in all).
 RETRIES: int = 5

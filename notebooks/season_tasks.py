@@ -216,8 +216,11 @@ def without_cyclic_gc() -> Iterator[None]:
 
 @contextmanager
 def opened(granule: Any) -> Iterator[Any]:
-    """`open_fresh` the granule, inside `without_cyclic_gc`, and close it at the end."""
-    with without_cyclic_gc():
+    """`open_fresh` the granule, inside `without_cyclic_gc`, and close it at the end. An error
+    naming a presigned URL (over HTTPS, the DAAC's redirect) becomes an ``OSError`` without the
+    URL's credentials (`helpers.url_credentials_left_out`): the notebook prints the errors."""
+    name = helpers.granule_name(granule)
+    with helpers.url_credentials_left_out(f"reading {name}"), without_cyclic_gc():
         f = open_fresh(granule)
         try:
             yield f

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import io
 import sys
 import threading
+import traceback
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import h5py
 import numpy as np
 import pandas as pd
 import pytest
 from earthaccess.exceptions import LoginStrategyUnavailable
 from helpers_data import FLOAT32_MAX, make_atl07, make_modis_l2p
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 import helpers
 from helpers import PAIRING_RULE
@@ -264,6 +269,54 @@ def test_pair_granules_summarises_the_box_and_returns_every_segment(
     assert summary["ice_surface_median"] == pytest.approx(268.15)
     # the ATL07 track is 2019-06-22 06:1x; the test swath's own time is 10:00:01 (+60 s)
     assert summary["time_difference_median"] < -200
+
+
+class _ThrottledAfterRedirect(io.RawIOBase):
+    """A file object read over HTTPS whose reads fail as aiohttp reports it after a DAAC's
+    redirect: the error names the presigned S3 URL, credentials and user name in its query."""
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return offset if whence == 0 else 10_000_000
+
+    def readinto(self, buffer: Any) -> int:
+        url = URL(
+            "https://podaac-ops-cumulus-protected.s3.us-west-2.amazonaws.com/sees.nc"
+            "?A-userid=learner&X-Amz-Credential=ASIASECRET&X-Amz-Security-Token=FwoSECRET"
+        )
+        info = aiohttp.RequestInfo(
+            URL("https://daac/sees.nc"), "GET", CIMultiDictProxy(CIMultiDict()), url
+        )
+        raise aiohttp.ClientResponseError(info, (), status=503, message="Service Unavailable")
+
+
+def test_a_read_error_naming_a_presigned_url_is_reported_without_its_credentials(
+    local_opening: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened_locally = season_tasks.open_fresh
+    monkeypatch.setattr(
+        season_tasks,
+        "open_fresh",
+        lambda g: (
+            _ThrottledAfterRedirect() if helpers.granule_name(g) == "sees" else opened_locally(g)
+        ),
+    )
+    modis = granule("sees", "2019-06-22T05:35:01Z", "2019-06-22T05:40:00Z")
+    with pytest.raises(OSError) as raised:
+        season_tasks.pair_granules(ATL07, modis, BBOX, rule=WIDE)
+    shown = "".join(traceback.format_exception(raised.value))  # what the notebook's table holds
+    assert str(raised.value).startswith("ClientResponseError reading sees: 503")
+    assert "sees.nc?<query left out" in shown
+    for secret in ("learner", "SECRET", "X-Amz"):
+        assert secret not in shown
+    # choosing: the candidate that cannot be read is skipped, as an unreadable S3 file is
+    row = season_tasks.choose_swath(ATL07, [modis], BBOX, rule=WIDE)
+    assert row["screened"].endswith("unreadable (OSError)") and row["modis"] is None
 
 
 # ---------------------------------------------------------------- credentials
