@@ -4,9 +4,9 @@ It hides only boilerplate that every notebook would repeat; the notebooks still 
 s3fs, h5py, xarray, pyresample and cartopy themselves.
 
 * `retry_transient_errors`: earthaccess's sessions retry the services' temporary errors, and
-  `url_credentials_left_out` keeps a presigned URL's credentials out of an error
-  (`helpers.retries`); `login_status`, `LoginStatus`: after ``earthaccess.login()``, one line
-  saying who is logged in, from where, and whether S3 direct access works (`helpers.auth`).
+  `url_credentials_left_out` keeps presigned URLs out of errors (`helpers.retries`);
+  `login_status`, `LoginStatus`: after ``earthaccess.login()``, one line saying who is logged
+  in, from where, and whether S3 direct access works (`helpers.auth`).
 * `decode_attrs`, `decode_attrs_dataset`: HDF5/netCDF attributes as plain Python values
   (`helpers.attrs`).
 * `read_chunked`, `read_chunked_many`: chunked HDF5 variables fetched concurrently with library

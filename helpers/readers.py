@@ -41,7 +41,6 @@ from helpers.errors import (
     SpacecraftOrientationError,
     VariableNotFoundError,
 )
-from helpers.retries import url_credentials_left_out
 
 __all__ = ["BEAMS", "read_atl03_beam", "read_atl07_beam", "strong_beams"]
 
@@ -174,11 +173,7 @@ def _read(
         raise ValueError("variables is empty: name at least one variable, e.g. ['h_ph'].")
     if subset is not None and not isinstance(subset, slice):
         raise TypeError(f"subset must be a slice, e.g. slice(0, 100_000); got {subset!r}.")
-    # an error naming a presigned URL (a DAAC's redirect target) shows it without its credentials
-    with (
-        url_credentials_left_out(f"reading /{beam}/{sub}"),
-        _open(source) as (h5, what, file_source),
-    ):
+    with _open(source) as (h5, what, file_source):
         group = _group(h5, beam, sub, what, other)
         datasets = {name: _variable(group, name, search) for name in names}
         rows = group["delta_time"] if "delta_time" in group else next(iter(datasets.values()))

@@ -43,6 +43,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
 
 __all__ = [
     "RETRIES",
@@ -50,7 +51,6 @@ __all__ = [
     "TRANSIENT_RETRIES",
     "retry_transient_errors",
     "url_credentials_left_out",
-    "without_url_queries",
 ]
 
 #: Retries after the first try (6 tries in all).
@@ -85,24 +85,16 @@ def retry_delay(retry: int, draw: Callable[[], float] = random.random) -> float:
     return draw() * min(BACKOFF_CAP, BACKOFF_BASE * 2**retry)
 
 
-def without_url_queries(text: str) -> str:
-    """`text` with the query string of every URL in it left out: the query of a presigned S3 URL
-    (the redirect target of a DAAC's HTTPS link, or a URL s3fs signs) holds temporary
-    credentials (``X-Amz-Credential``, ``X-Amz-Security-Token``, the signature, the user name).
-
-    Examples
-    --------
-    >>> without_url_queries("503, url='https://b.s3.amazonaws.com/k.h5?X-Amz-Security-Token=abc'")
-    "503, url='https://b.s3.amazonaws.com/k.h5?<query left out: it holds credentials>'"
-    """
+def _without_url_queries(text: str) -> str:
     return _URL_QUERY.sub(r"\1?<query left out: it holds credentials>", text)
 
 
 @contextlib.contextmanager
 def url_credentials_left_out(what: str) -> Iterator[None]:
     """Re-raise an error whose message names a URL with a query as ``OSError`` without the
-    query (`without_url_queries`), its traceback not showing the original (``from None``);
-    other errors pass unchanged.
+    query, its traceback not showing the original (``from None``); other errors pass unchanged.
+    The query of a presigned S3 URL (a DAAC's redirect target, or a URL s3fs signs) holds
+    temporary credentials (``X-Amz-Credential``, ``X-Amz-Security-Token``, the user name).
 
     Examples
     --------
@@ -115,9 +107,9 @@ def url_credentials_left_out(what: str) -> Iterator[None]:
     try:
         yield
     except Exception as err:
-        if (safe := without_url_queries(str(err))) == str(err):
+        if (safe := _without_url_queries(str(err))) == str(err):
             raise
-        failure = OSError(f"{type(err).__name__} {without_url_queries(what)}: {safe}")
+        failure = OSError(f"{type(err).__name__} {_without_url_queries(what)}: {safe}")
     if failure is not None:
         raise failure from None  # the original error, with the credentials, is not shown
 
@@ -154,16 +146,30 @@ async def retry_transient(
                     except BaseException:
                         resp.close()
                         raise
+                if resp.status >= 400 and resp.status not in (404, 416) and req.url.query_string:
+                    resp.release()  # fsspec would raise aiohttp's error, naming the whole URL
+                    raise _error_without_query(req, resp)
                 return resp
         except Exception as err:
             if last or not _retryable(err):
                 raise
-            reason = without_url_queries(f"{type(err).__name__}: {err}")
+            reason = _without_url_queries(f"{type(err).__name__}: {err}")
         delay = retry_delay(retry)
         _log.info("retry %d of %s %s in %.1f s after %s", retry + 1, req.method, req.url.host,
                   delay, reason)  # fmt: skip
         await asyncio.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _error_without_query(
+    req: aiohttp.ClientRequest, resp: aiohttp.ClientResponse
+) -> aiohttp.ClientResponseError:
+    """The ``ClientResponseError`` fsspec would raise for `resp`, without the URL's query (a
+    presigned S3 URL's credentials) and without the request's headers (a token)."""
+    url = req.url.with_query(None)
+    info = aiohttp.RequestInfo(url, req.method, CIMultiDictProxy(CIMultiDict()), url)
+    reason = f"{resp.reason} (the URL's query is left out: it holds credentials)"
+    return aiohttp.ClientResponseError(info, (), status=resp.status, message=reason)
 
 
 async def get_retrying_client(**kwargs: Any) -> aiohttp.ClientSession:

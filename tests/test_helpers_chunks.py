@@ -339,27 +339,28 @@ def test_compressed_bytes_in_flight_stay_within_the_budget(tmp_path: Path) -> No
     assert peaks[1] > 4 * budget, peaks  # without the bound: most of the file at once
 
 
-class _Always503(BaseHTTPRequestHandler):
-    """S3 throttling for good: every request gets ``503 SlowDown`` (AWS's error body)."""
+class _Refusing(BaseHTTPRequestHandler):
+    """S3 refusing every request: ``503 SlowDown`` (AWS's error body), or 404 for ``/gone/``."""
 
     def log_message(self, *args: object) -> None:
         pass
 
     def do_GET(self) -> None:
+        code = 404 if self.path.startswith("/gone/") else 503
         body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message>"
-        self.send_response(503)
+        self.send_response(code)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
 
 @pytest.fixture
-def throttled_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The URL of a server that answers 503 to everything (retries' waits made short)."""
+def refusing_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The base URL of a server that refuses every request (retries' waits made short)."""
     monkeypatch.setattr(retries, "BACKOFF_BASE", 0.001)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Always503)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Refusing)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/bucket/cases.h5"
+    yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
 
@@ -373,27 +374,31 @@ def _http_fs() -> fsspec.AbstractFileSystem:
     )
 
 
+@pytest.mark.parametrize(
+    ("where", "error", "says"),
+    [
+        ("bucket", aiohttp.ClientResponseError, "503"),  # aiohttp's error, from the retries
+        ("gone", OSError, "FileNotFoundError reading"),  # fsspec's, naming the URL it was given
+    ],
+)
 def test_a_failed_read_never_shows_a_presigned_url_s_credentials(
-    h5file: Path, throttled_url: str
+    h5file: Path, refusing_server: str, where: str, error: type, says: str
 ) -> None:
     """The query of a presigned S3 URL (a DAAC's redirect target, or a URL s3fs signs) holds
-    temporary credentials, and aiohttp's error names the URL: after the retries run out the
-    error says what failed and where, without the query, and its traceback leaves out aiohttp's."""
+    temporary credentials, and the libraries' errors name the URL: after the retries run out
+    the error says what failed, without the query, and its traceback shows no other error."""
     query = "A-userid=learner&X-Amz-Security-Token=FwoGZXIvYXdzSECRET&X-Amz-Signature=0a1b2c3d"
-    with h5py.File(h5file, "r") as f, pytest.raises(OSError) as raised:
-        chunks.read_chunked_many([f["deflate_f4"]], (_http_fs(), f"{throttled_url}?{query}"))
-    message = str(raised.value)
-    assert message.startswith(f"ClientResponseError reading {throttled_url}?<query left out")
-    assert "503" in message and "SERVICE UNAVAILABLE" in message.upper()
+    url = f"{refusing_server}/{where}/cases.h5?{query}"
+    with h5py.File(h5file, "r") as f, pytest.raises(error) as raised:
+        chunks.read_chunked_many([f["deflate_f4"]], (_http_fs(), url))
     shown = "".join(traceback.format_exception(raised.value))  # what a notebook shows
+    assert says in str(raised.value) and f"/{where}/cases.h5" in shown
     for secret in ("learner", "SECRET", "Signature", "0a1b2c3d"):
         assert secret not in shown
-    assert raised.value.__suppress_context__ and raised.value.__cause__ is None
 
 
 def test_a_failed_read_of_a_plain_url_raises_the_library_s_own_error(
-    h5file: Path, throttled_url: str
+    h5file: Path, refusing_server: str
 ) -> None:
-    with h5py.File(h5file, "r") as f, pytest.raises(aiohttp.ClientResponseError) as raised:
-        chunks.read_chunked_many([f["deflate_f4"]], (_http_fs(), throttled_url))
-    assert raised.value.status == 503
+    with h5py.File(h5file, "r") as f, pytest.raises(FileNotFoundError):
+        chunks.read_chunked_many([f["deflate_f4"]], (_http_fs(), f"{refusing_server}/gone/c.h5"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+import traceback
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,6 +21,7 @@ from helpers import retries as https_retry
 from helpers.retries import get_retrying_client, retry_delay, retry_transient_errors
 
 DATA = bytes(range(256)) * 64  # 16 KiB
+PRESIGNED_QUERY = "A-userid=learner&X-Amz-Credential=ASIASECRET&X-Amz-Security-Token=FwoSECRET"
 
 
 class Server(ThreadingHTTPServer):
@@ -48,6 +50,17 @@ class Handler(BaseHTTPRequestHandler):
     def _answer(self, body: bool) -> None:
         self.server.seen.append(self.command)
         action = self.server.plan.pop(0) if self.server.plan else "ok"
+        if action == "303":  # a DAAC's answer: to a presigned S3 URL, credentials in its query
+            self.send_response(303)
+            self.send_header("Location", f"/granule.h5?{PRESIGNED_QUERY}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if action == "404":
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if action == "503":
             message = b'{"message": "Service Unavailable"}'
             self.send_response(503)
@@ -174,3 +187,29 @@ def test_every_earthaccess_store_reads_https_with_the_retrying_client() -> None:
     assert fs.get_client is get_retrying_client
     assert fs.client_kwargs == {"headers": {"Authorization": "Bearer t0ken"}, "trust_env": False}
     assert store.get_fsspec_session() is fs
+
+
+@pytest.mark.parametrize("redirected", [False, True], ids=["presigned URL", "DAAC redirect"])
+def test_an_error_answer_never_names_a_presigned_url_s_credentials(
+    server: Server, redirected: bool
+) -> None:
+    """aiohttp's error names the URL of the answer, which after a DAAC's redirect is a presigned
+    S3 URL: user name and temporary credentials in its query. After the retries the error is
+    the same kind, with the status, and without the query or the request's headers."""
+    url = server.url if redirected else f"{server.url}?{PRESIGNED_QUERY}"
+    server.plan = (["303"] if redirected else []) + ["503"] * 50
+    fs = _fs()
+    with pytest.raises(aiohttp.ClientResponseError) as err:
+        fs.cat_file(url, start=0, end=10)
+    assert err.value.status == 503 and "query is left out" in str(err.value)
+    shown = "".join(traceback.format_exception(err.value))
+    for secret in ("learner", "SECRET", "X-Amz"):
+        assert secret not in shown
+    assert not err.value.request_info.headers and not err.value.history
+    assert len(server.seen) == (1 if redirected else 0) + https_retry.RETRIES + 1
+
+
+def test_a_missing_file_is_still_fsspec_s_file_not_found(server: Server) -> None:
+    server.plan = ["404"]
+    with pytest.raises(FileNotFoundError):
+        _fs().cat_file(f"{server.url}?{PRESIGNED_QUERY}", start=0, end=10)
