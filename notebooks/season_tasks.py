@@ -217,8 +217,9 @@ def without_cyclic_gc() -> Iterator[None]:
 @contextmanager
 def opened(granule: Any) -> Iterator[Any]:
     """`open_fresh` the granule, inside `without_cyclic_gc`, and close it at the end. An error
-    naming a presigned URL (over HTTPS, the DAAC's redirect) becomes an ``OSError`` without the
-    URL's credentials (`helpers.url_credentials_left_out`): the notebook prints the errors."""
+    that still names a presigned URL (the retrying client of `login_worker` already strips the
+    query from aiohttp's error answers) becomes an ``OSError`` without the URL's credentials
+    (`helpers.url_credentials_left_out`): the notebook prints the errors."""
     name = helpers.granule_name(granule)
     with helpers.url_credentials_left_out(f"reading {name}"), without_cyclic_gc():
         f = open_fresh(granule)
